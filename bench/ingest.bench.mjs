@@ -1,0 +1,273 @@
+// Collector ingest on this 2-core machine: 500-event batches, 8 requests in
+// flight, as a fraction of the raw limits measured in the same run
+// (PostgreSQL COPY with 2 connections, PGlite's fastest in-process insert).
+import { existsSync, mkdtempSync, rmSync, mkdirSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { makeBatches } from './lib/events.mjs';
+import { startPostgres } from './lib/postgres.mjs';
+import { pgCopyLimit, pgliteLimit, loadPGlite, dropDatabase, pgWriteStrategies, pgliteWriteStrategies } from './lib/raw.mjs';
+import { startCollector } from './lib/collector.mjs';
+import { buildCollectorCopy } from './lib/collectorBuild.mjs';
+import { drive } from './lib/load.mjs';
+import { cpuSnapshot, cpuDelta } from './lib/cpu.mjs';
+import { quantile, table, fmt } from './lib/stats.mjs';
+import { summarizeProfile } from './lib/cpuprofile.mjs';
+import { ingestMicro } from './lib/ingestMicro.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const WRITE_KEY = 'bench-write-key';
+const READ_TOKEN = 'bench-read-token';
+const BATCH = 500;
+const IN_FLIGHT = 8;
+
+async function countPg(url) {
+  const c = new pg.Client(url);
+  await c.connect();
+  const { rows } = await c.query('SELECT count(*)::int AS n, count(DISTINCT message_id)::int AS d FROM events');
+  await c.end();
+  return rows[0];
+}
+
+async function countPglite(dataDir) {
+  const PGlite = await loadPGlite(root);
+  const db = new PGlite(dataDir);
+  await db.waitReady;
+  const { rows } = await db.query('SELECT count(*)::int AS n, count(DISTINCT message_id)::int AS d FROM events');
+  await db.close();
+  return rows[0];
+}
+
+/** One collector run: warm-up batches, then the measured ones; then count what was stored. */
+async function collectorRun({ backend, adminUrl, warm, measured, log, cpuProfDir, cli, label = backend }) {
+  let databaseUrl;
+  let dataDir;
+  const dbName = 'sightline_bench_collector';
+  if (backend === 'postgres') {
+    const admin = new pg.Client(adminUrl);
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    await admin.end();
+    const u = new URL(adminUrl);
+    u.pathname = `/${dbName}`;
+    databaseUrl = u.toString();
+  } else {
+    dataDir = mkdtempSync(join(tmpdir(), 'sightline-bench-collector-'));
+  }
+  const collector = await startCollector({ root, writeKey: WRITE_KEY, readToken: READ_TOKEN, databaseUrl, dataDir, cpuProfDir, cli });
+  let res;
+  let cpu;
+  const window = {};
+  try {
+    const w = await drive({ url: collector.url, writeKey: WRITE_KEY, bodies: warm.map((b) => b.body), inFlight: IN_FLIGHT });
+    if (w.failures) log(`  ${label}: warm-up: ${w.failures} failed requests, first: ${w.firstError}`);
+    const c0 = cpuSnapshot(collector.pid);
+    // CLOCK_MONOTONIC in us, the clock of the .cpuprofile's timestamps: keeps start-up and warm-up out of the profile.
+    window.from = Number(process.hrtime.bigint() / 1000n);
+    res = await drive({ url: collector.url, writeKey: WRITE_KEY, bodies: measured.map((b) => b.body), inFlight: IN_FLIGHT });
+    window.to = Number(process.hrtime.bigint() / 1000n);
+    cpu = cpuDelta(c0, cpuSnapshot(collector.pid));
+    // A client retrying batches that were stored (lost answers): all duplicates, nothing stored twice.
+    const again = await drive({ url: collector.url, writeKey: WRITE_KEY, bodies: measured.slice(0, IN_FLIGHT).map((b) => b.body), inFlight: IN_FLIGHT });
+    res.retried = { sent: IN_FLIGHT * BATCH, accepted: again.accepted, duplicates: again.duplicates, failures: again.failures };
+    res.accepted += w.accepted;
+    res.duplicates += w.duplicates;
+    res.failures += w.failures + again.failures;
+    res.firstError ??= w.firstError ?? again.firstError;
+  } finally {
+    await collector.stop();
+  }
+  const sent = (warm.length + measured.length) * BATCH;
+  const stored = backend === 'postgres' ? await countPg(databaseUrl) : await countPglite(dataDir);
+  if (backend === 'postgres') await dropDatabase(adminUrl, dbName);
+  else rmSync(dataDir, { recursive: true, force: true });
+  const events = measured.length * BATCH;
+  const out = {
+    evs: events / (res.ms / 1000),
+    p50: quantile(res.latencies, 0.5),
+    p95: quantile(res.latencies, 0.95),
+    p99: quantile(res.latencies, 0.99),
+    sent,
+    accepted: res.accepted,
+    duplicates: res.duplicates,
+    failures: res.failures,
+    stored: stored.n,
+    distinct: stored.d,
+    retried: res.retried,
+    exactlyOnce: stored.n === sent && stored.d === sent && res.accepted === sent && res.failures === 0 && res.retried.accepted === 0 && res.retried.duplicates === res.retried.sent,
+    statuses: res.statuses,
+    cpu,
+    runner: collector.runner,
+    window,
+  };
+  log(`  ${label}: ${fmt(out.evs)} ev/s, batch p50 ${out.p50.toFixed(1)} ms p95 ${out.p95.toFixed(1)} ms p99 ${out.p99.toFixed(1)} ms; sent ${sent}, accepted ${out.accepted}, stored ${out.stored} (distinct ${out.distinct}), failures ${out.failures}${res.firstError ? ` (${res.firstError})` : ''}; ${res.retried.sent} resent: ${res.retried.duplicates} duplicates, ${res.retried.accepted} accepted`);
+  log(`  ${label}: CPU over ${cpu.wall.toFixed(2)} s: collector ${(cpu.collector / cpu.wall * 100).toFixed(0)}%, postgres ${(cpu.postgres / cpu.wall * 100).toFixed(0)}%, load generator ${(cpu.loadgen / cpu.wall * 100).toFixed(0)}%, other processes ${(cpu.others / cpu.wall * 100).toFixed(0)}% (of 200%)`);
+  return out;
+}
+
+/**
+ * Alternative write paths: each bench/proto/*.eventWriter.ts replaces
+ * src/eventWriter.ts in a bundled copy of the collector (packages/collector
+ * is never touched), measured against the current writer in the same loop.
+ */
+async function runVariants({ adminUrl, warm, measured, quick, log, limits, cli }) {
+  const protoDir = join(here, 'proto');
+  const files = existsSync(protoDir) ? readdirSync(protoDir).filter((f) => f.endsWith('.eventWriter.ts')).sort() : [];
+  const writers = [{ name: 'current (packages/collector)', cli }];
+  for (const f of files) {
+    const name = f.replace('.eventWriter.ts', '');
+    writers.push({ name, cli: await buildCollectorCopy({ root, name: `collector-${name}`, writer: join(protoDir, f) }) });
+  }
+  const rows = [];
+  for (let round = 0; round < (quick ? 1 : 2); round++) {
+    for (const w of writers) {
+      for (const backend of ['postgres', 'pglite']) {
+        log(`ingest: writer variant "${w.name}" on ${backend}, round ${round + 1}`);
+        const r = await collectorRun({ backend, adminUrl, warm, measured: backend === 'pglite' ? measured.slice(0, quick ? 30 : 80) : measured, log, cli: w.cli, label: `${w.name} / ${backend}` });
+        const prev = rows.find((x) => x.writer === w.name && x.backend === backend);
+        if (!prev) rows.push({ writer: w.name, backend, limit: limits[backend], ...r });
+        else if (r.evs > prev.evs) Object.assign(prev, r, { exactlyOnce: prev.exactlyOnce && r.exactlyOnce });
+        else prev.exactlyOnce &&= r.exactlyOnce;
+      }
+    }
+  }
+  return rows;
+}
+
+// On a shared 2-core machine other work only ever slows a run down: keep the
+// fastest of `n` fresh runs, but report "exactly once" only if every run kept it.
+async function bestOf(n, run) {
+  let best;
+  let allExact = true;
+  for (let i = 0; i < n; i++) {
+    const r = await run();
+    allExact &&= r.exactlyOnce;
+    if (!best || r.evs > best.evs) best = r;
+  }
+  return { ...best, exactlyOnce: allExact, runs: n };
+}
+
+export async function runIngest({ quick = false, profile = false, variants = false, log = console.log, outDir = join(here, '.out') } = {}) {
+  // The collector's current source, bundled as tsup would (see lib/collectorBuild.mjs).
+  const cli = await buildCollectorCopy({ root });
+  const nMeasured = quick ? 60 : 200;
+  const nWarm = quick ? 8 : 16;
+  const t = performance.now();
+  const { batches, avgEventBytes } = makeBatches(nWarm + nMeasured, BATCH);
+  const warm = batches.slice(0, nWarm);
+  const measured = batches.slice(nWarm);
+  const events = batches.flatMap((b) => b.events);
+  log(`ingest: ${batches.length} batches x ${BATCH} events (${nWarm} warm-up), ${avgEventBytes} B/event, ${(batches[0].body.length / 1024).toFixed(0)} KB/body, generated in ${(performance.now() - t).toFixed(0)} ms`);
+
+  const server = await startPostgres(root);
+  log(`ingest: PostgreSQL from ${server.source}`);
+  const result = { avgEventBytes, batches: batches.length, measuredBatches: nMeasured, liteBatches: quick ? 30 : 80, inFlight: IN_FLIGHT, rows: [], profiles: {} };
+  try {
+    log('ingest: raw limit, PostgreSQL COPY FROM STDIN, 2 connections');
+    let copy = await pgCopyLimit({ root, adminUrl: server.url, events, connections: 2, runs: 2, log });
+    log('ingest: raw limit, PGlite in-process (on-disk dataDir, as the collector runs it)');
+    const lite = await pgliteLimit({ root, events: events.slice(0, quick ? 20000 : 40000), runs: quick ? 1 : 2, log });
+    result.raw = { copy, lite };
+    if (!quick && cli) {
+      log('ingest: CPU per event of each step of the collector path, in isolation');
+      result.micro = await ingestMicro({ root, batches, log: () => {} });
+    }
+    if (!quick) {
+      log('ingest: write strategies on PostgreSQL without HTTP (parsed events to deduplicated rows, 4,000 rows/statement)');
+      // 120 bodies = 60,000 events; the body strategy needs whole requests.
+      const onPg = await pgWriteStrategies({ root, adminUrl: server.url, events: events.slice(0, 60000), bodies: batches.slice(0, 120).map((b) => b.body.toString()), log });
+      log('ingest: the same on PGlite (4,000 rows/statement)');
+      const onLite = await pgliteWriteStrategies({ root, events: events.slice(0, 40000), bodies: batches.slice(0, 80).map((b) => b.body.toString()), log });
+      result.strategies = [...onPg.map((x) => ({ ...x, backend: 'PostgreSQL', limit: copy.evs })), ...onLite.map((x) => ({ ...x, backend: 'PGlite', limit: lite.evs }))];
+    }
+    let pgRun;
+    let liteRun;
+    if (cli) {
+      log(`ingest: collector (packages/collector/src bundled to ${cli.replace(root + '/', '')}) on PostgreSQL`);
+      const runs = quick ? 1 : 2;
+      pgRun = await bestOf(runs, () => collectorRun({ backend: 'postgres', adminUrl: server.url, warm, measured, log, cli }));
+      log('ingest: collector on PGlite');
+      liteRun = await bestOf(runs, () => collectorRun({ backend: 'pglite', warm, measured: quick ? measured.slice(0, 30) : measured.slice(0, 80), log, cli }));
+      if (variants) result.variants = await runVariants({ adminUrl: server.url, warm, measured, quick, log, limits: { postgres: copy.evs, pglite: lite.evs }, cli });
+      if (profile) {
+        mkdirSync(outDir, { recursive: true });
+        for (const backend of ['postgres', 'pglite']) {
+          const dir = mkdtempSync(join(outDir, `cpuprof-${backend}-`));
+          log(`ingest: profiling the collector on ${backend} (node --cpu-prof, ${dir.replace(root + '/', '')})`);
+          const run = await collectorRun({ backend, adminUrl: server.url, warm, measured: backend === 'pglite' ? measured.slice(0, 80) : measured, log, cli, cpuProfDir: dir, label: `${backend} (profiled)` });
+          const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+          if (file) result.profiles[backend] = { file: join(dir, file), summary: summarizeProfile(join(dir, file), root, run.window) };
+        }
+      }
+    } else {
+      log('ingest: the collector is not there yet (packages/collector/src/cli.ts); only the raw limits were measured.');
+    }
+    if (!quick && cli) {
+      // Once more after the collector runs, so a burst of other work during the first one does not flatter the ratio.
+      log('ingest: raw limit again, PostgreSQL COPY');
+      const again = await pgCopyLimit({ root, adminUrl: server.url, events, connections: 2, runs: 1, log });
+      if (again.evs > copy.evs) copy = again;
+    }
+    result.rows.push({ backend: 'PostgreSQL 15', rawName: 'COPY, 2 connections', raw: copy.evs, rawCpu: copy.cpu, run: pgRun, target: 0.5 });
+    result.rows.push({ backend: 'PGlite 0.5', rawName: lite.bestName, raw: lite.evs, rawCpu: lite.cpu, run: liteRun, target: 0.6, variants: lite.variants });
+  } finally {
+    await server.stop();
+  }
+  printIngest(result, log);
+  return result;
+}
+
+const pct = (v, wall) => `${Math.round((v / wall) * 100)}%`;
+
+export function printIngest(r, log = console.log) {
+  log('');
+  const runs = r.rows[0]?.run?.runs ?? 1;
+  log(`Collector ingest: ${r.measuredBatches} batches x 500 events on PostgreSQL (PGlite: ${r.liteBatches}), ${r.inFlight} requests in flight, ${r.avgEventBytes} B/event, ${runs > 1 ? `fastest of ${runs} fresh runs` : '1 run'}; load generator, collector and database share 2 cores`);
+  log(table([
+    ['backend', 'raw limit (method)', 'raw ev/s', 'others during raw', 'collector ev/s', 'ratio', 'target', 'p50 ms', 'p95 ms', 'p99 ms', 'stored == sent (exactly once)', 'collector run CPU: collector / postgres / others'],
+    ...r.rows.map((x) => [
+      x.backend, x.rawName, fmt(x.raw), x.rawCpu ? pct(x.rawCpu.others, x.rawCpu.wall) : 'n/a', x.run ? fmt(x.run.evs) : 'n/a', x.run ? fmt(x.run.evs / x.raw, 2) : 'n/a', `>= ${x.target}`,
+      x.run ? fmt(x.run.p50, 1) : 'n/a', x.run ? fmt(x.run.p95, 1) : 'n/a', x.run ? fmt(x.run.p99, 1) : 'n/a',
+      x.run ? `${x.run.exactlyOnce ? 'yes' : 'NO'} (${fmt(x.run.stored)}/${fmt(x.run.sent)})` : 'n/a',
+      x.run ? `${pct(x.run.cpu.collector, x.run.cpu.wall)} / ${pct(x.run.cpu.postgres, x.run.cpu.wall)} / ${pct(x.run.cpu.others, x.run.cpu.wall)}` : 'n/a',
+    ]),
+  ]));
+  if (r.strategies) {
+    log('');
+    log(`Write strategies without HTTP: parsed events to deduplicated rows (ON CONFLICT DO NOTHING), ${r.strategies[0].rowsPerStmt} rows/statement, timed from parsed objects (each pays its own serialisation)`);
+    log(table([
+      ['backend', 'strategy', 'connections', 'ev/s', 'of raw limit', 'postgres CPU', 'node CPU', 'other processes CPU'],
+      ...r.strategies.map((x) => [x.backend, x.name, x.connections, fmt(x.evs), fmt(x.evs / x.limit, 2), x.backend === 'PGlite' ? '(in node)' : pct(x.cpu.postgres, x.cpu.wall), pct(x.cpu.loadgen, x.cpu.wall), pct(x.cpu.others, x.cpu.wall)]),
+    ]));
+  }
+  if (r.variants?.length) {
+    log('');
+    log('Write-path variants (bench/proto/*.eventWriter.ts swapped into a bundled copy of the collector; fastest of the rounds):');
+    log(table([
+      ['writer', 'backend', 'collector ev/s', 'ratio to raw limit', 'p50 ms', 'p95 ms', 'stored == sent', 'CPU collector / postgres / others'],
+      ...r.variants.map((x) => [x.writer, x.backend, fmt(x.evs), fmt(x.evs / x.limit, 2), fmt(x.p50, 1), fmt(x.p95, 1), `${x.exactlyOnce ? 'yes' : 'NO'} (${fmt(x.stored)}/${fmt(x.sent)})`, `${pct(x.cpu.collector, x.cpu.wall)} / ${pct(x.cpu.postgres, x.cpu.wall)} / ${pct(x.cpu.others, x.cpu.wall)}`]),
+    ]));
+  }
+  if (r.micro) {
+    log('');
+    log('Collector ingest path, CPU per event of each step in isolation (process CPU time, best of 5 loops; packages/collector/src functions):');
+    log(table([['step', 'us/event'], ...Object.entries(r.micro).map(([k, v]) => [k, fmt(v, 2)])]));
+  }
+  const lite = r.rows.find((x) => x.variants);
+  if (lite) log('PGlite raw variants: ' + Object.entries(lite.variants).map(([k, v]) => `${k} ${fmt(v)} ev/s`).join('; '));
+  log('CPU in % of one core (the machine has 200%); "others" is whatever else ran meanwhile: above ~20% the figures are disturbed.');
+  log('Targets: ratio >= 0.5 of PostgreSQL COPY, >= 0.6 of PGlite; p95 per batch < 100 ms; every accepted event stored exactly once.');
+  for (const [backend, p] of Object.entries(r.profiles ?? {})) {
+    log('');
+    log(`CPU profile of the collector on ${backend}: ${p.file}`);
+    log(p.summary);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runIngest({ quick: process.argv.includes('--quick'), profile: process.argv.includes('--profile'), variants: process.argv.includes('--variants') }).catch((e) => { console.error(e); process.exit(1); });
+}

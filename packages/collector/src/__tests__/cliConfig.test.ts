@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { resolveCliOptions } from '../cliConfig';
+
+describe('resolveCliOptions', () => {
+  it('reads flags first, then environment variables', () => {
+    const command = resolveCliOptions(['--port', '5000', '--data-dir', '/tmp/d', '--write-key', 'flag-key'], {
+      SIGHTLINE_PORT: '6000',
+      SIGHTLINE_HOST: '0.0.0.0',
+      SIGHTLINE_WRITE_KEY: 'env-key',
+      SIGHTLINE_READ_TOKEN: 'env-token',
+      DATABASE_URL: 'postgres://db/x',
+      SIGHTLINE_LOG_LEVEL: 'warn',
+    });
+    expect(command).toEqual({
+      kind: 'run',
+      options: {
+        port: 5000,
+        host: '0.0.0.0',
+        dataDir: '/tmp/d',
+        databaseUrl: 'postgres://db/x',
+        writeKey: 'flag-key',
+        readToken: 'env-token',
+        logLevel: 'warn',
+      },
+    });
+  });
+
+  it('leaves defaults to the collector when nothing is given', () => {
+    expect(resolveCliOptions([], {})).toEqual({ kind: 'run', options: {} });
+    expect(resolveCliOptions([], { SIGHTLINE_PORT: '' })).toEqual({ kind: 'run', options: {} });
+  });
+
+  it('prints help and refuses bad input with a clear message', () => {
+    expect(resolveCliOptions(['--help'], {})).toMatchObject({ kind: 'help', text: expect.stringContaining('--database-url') });
+    expect(() => resolveCliOptions(['--port', 'abc'], {})).toThrow(/--port/);
+    expect(() => resolveCliOptions(['--log-level', 'loud'], {})).toThrow(/--log-level/);
+    expect(() => resolveCliOptions(['--nope'], {})).toThrow();
+  });
+});

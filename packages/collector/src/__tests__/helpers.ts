@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, inject } from 'vitest';
+import type {} from '../../../testing/src/globalSetup';
+import { createDatabase } from '../../../testing/src/postgres';
+import { startCollector, type Collector, type CollectorOptions } from '../index';
+
+/** The two storages every behaviour is tested on. */
+export const BACKENDS = ['pglite', 'postgres'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+/** The storage of one test file on one backend. */
+export interface TestBackend {
+  readonly name: BackendName;
+  /** Options pointing a collector at this file's storage (the same on every call, so restarts see old rows). */
+  storage(): CollectorOptions;
+}
+
+/**
+ * Give the enclosing describe its own storage: a temp PGlite folder, or a
+ * fresh database on the run's PostgreSQL server. Removed after the block.
+ */
+export function useBackend(name: BackendName): TestBackend {
+  let storage: CollectorOptions | undefined;
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    if (name === 'pglite') {
+      const dir = await mkdtemp(join(tmpdir(), 'sightline-pglite-'));
+      storage = { dataDir: dir };
+      cleanup = () => rm(dir, { recursive: true, force: true });
+    } else {
+      const db = await createDatabase(inject('databaseUrl'));
+      storage = { databaseUrl: db.url };
+      cleanup = db.drop;
+    }
+  });
+  afterAll(async () => {
+    await cleanup?.();
+  });
+  return {
+    name,
+    storage() {
+      if (!storage) throw new Error('useBackend: storage is ready only inside tests and hooks.');
+      return storage;
+    },
+  };
+}
+
+/** Start a collector on a random port with quiet logs and no rate limit unless asked. */
+export function startTestCollector(backend: TestBackend, options: CollectorOptions = {}): Promise<Collector> {
+  return startCollector({ port: 0, logLevel: 'warn', rateLimit: false, ...backend.storage(), ...options });
+}
+
+/** `Authorization: Basic base64(writeKey + ":")`, as Segment's libraries send it. */
+export function basic(writeKey: string): string {
+  return `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
+}
+
+/** A valid track event with a fresh messageId. */
+export function trackEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: 'track',
+    event: 'Button Clicked',
+    messageId: randomUUID(),
+    anonymousId: 'anon-1',
+    timestamp: new Date().toISOString(),
+    properties: { plan: 'pro', price: 9.5 },
+    context: { library: { name: 'test', version: '0.0.0' } },
+    ...overrides,
+  };
+}
+
+/** The JSON answer of a request, with its status and headers. */
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+/** POST JSON (or raw bytes) and read the JSON answer. */
+export async function post(
+  url: string,
+  body: unknown,
+  init: { writeKey?: string; headers?: Record<string, string>; raw?: Uint8Array | string } = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...init.headers };
+  if (init.writeKey !== undefined) headers['authorization'] = basic(init.writeKey);
+  const response = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: init.raw === undefined ? JSON.stringify(body) : typeof init.raw === 'string' ? init.raw : new Uint8Array(init.raw),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+}
+
+/** `GET /v1/events/recent` with a bearer token. */
+export async function recent(baseUrl: string, token: string, limit?: number): Promise<Answer> {
+  const query = limit === undefined ? '' : `?limit=${limit}`;
+  const response = await fetch(`${baseUrl}/v1/events/recent${query}`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}

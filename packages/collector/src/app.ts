@@ -1,0 +1,113 @@
+import cors from '@fastify/cors';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import type { KeyStore } from './auth';
+import type { Database } from './database';
+import { HttpError, type ErrorCode } from './errors';
+import type { EventWriter } from './eventWriter';
+import type { RateLimiter } from './rateLimiter';
+import { registerEventRoutes } from './routes/events';
+import { registerHealthRoute } from './routes/health';
+import { registerIngestRoutes } from './routes/ingest';
+
+/** Pino levels, plus `silent`. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Everything the HTTP layer needs. */
+export interface AppDeps {
+  db: Database;
+  keys: KeyStore;
+  writer: EventWriter;
+  rateLimiter: RateLimiter | null;
+  maxEventBytes: number;
+  maxBatchBytes: number;
+  logLevel: LogLevel;
+  /** True once `close()` began: answers then ask the client to close the connection. */
+  isShuttingDown: () => boolean;
+}
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'invalid_body',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_encoding',
+  429: 'rate_limited',
+  503: 'unavailable',
+};
+
+/** Build the Fastify app: CORS, lenient body reading, routes, error bodies. */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    logger: { level: deps.logLevel },
+    // One log line per request (onResponse below) instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Raw bytes up to the batch limit; gzip bodies are checked again once inflated.
+    bodyLimit: deps.maxBatchBytes,
+    // Fastify's own shutdown 503 skips CORS and our error body; the
+    // preParsing hook below answers instead.
+    return503OnClosing: false,
+  });
+
+  void app.register(cors, {
+    // Browsers on any site send events; reflecting the origin also works where '*' does not.
+    origin: true,
+    methods: ['GET', 'POST', 'OPTIONS'],
+    // No allowedHeaders: the plugin reflects Access-Control-Request-Headers, which
+    // covers Segment's and RudderStack's custom ones (AnonymousId, SentAt, rsa-*).
+    exposedHeaders: ['Retry-After'],
+    maxAge: 86_400,
+  });
+
+  // JSON arrives as text/plain (beacons), with no type, or gzipped: read bytes
+  // for every type and decode in the route, where limits and errors are ours.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
+    if (error instanceof HttpError) {
+      void reply.headers(error.headers).code(error.statusCode).send(error.toBody());
+      return;
+    }
+    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'invalid_body');
+    const message =
+      status === 413 ? `The body exceeds ${deps.maxBatchBytes} bytes.` : status >= 500 ? 'Internal error.' : error.message;
+    void reply.code(status).send(new HttpError(status, code, message).toBody());
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(new HttpError(404, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`).toBody());
+  });
+
+  // Node keeps a keep-alive connection open after its last answer; during
+  // shutdown tell the client to reconnect instead, so close() ends promptly.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (deps.isShuttingDown()) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+    done();
+  });
+
+  // Routes in a plugin registered after CORS, so its hooks surely cover them.
+  void app.register(async (scope) => {
+    // After CORS (an onRequest hook), before the body is read: during
+    // shutdown refuse new work so every accepted event is stored before exit.
+    scope.addHook('preParsing', async () => {
+      if (deps.isShuttingDown()) {
+        throw new HttpError(503, 'unavailable', 'The collector is shutting down; retry shortly.', null, { 'retry-after': '1' });
+      }
+    });
+    registerIngestRoutes(scope, deps);
+    registerEventRoutes(scope, deps);
+    registerHealthRoute(scope, deps.db);
+  });
+  return app;
+}

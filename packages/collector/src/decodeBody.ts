@@ -1,0 +1,59 @@
+import { promisify } from 'node:util';
+import { gunzip, inflate } from 'node:zlib';
+import { HttpError } from './errors';
+
+const gunzipAsync = promisify(gunzip);
+const inflateAsync = promisify(inflate);
+
+/** A request body once decompressed and parsed. */
+export interface DecodedBody {
+  value: unknown;
+  /** Decompressed size in bytes. */
+  bytes: number;
+}
+
+async function decompress(raw: Buffer, encoding: string, maxBytes: number): Promise<Buffer> {
+  // maxOutputLength stops a small gzip bomb from inflating into gigabytes.
+  const options = { maxOutputLength: maxBytes };
+  try {
+    if (encoding === 'gzip' || encoding === 'x-gzip') return await gunzipAsync(raw, options);
+    return await inflateAsync(raw, options);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new HttpError(413, 'payload_too_large', `The decompressed body exceeds ${maxBytes} bytes.`);
+    }
+    throw new HttpError(400, 'invalid_body', `The body is not valid ${encoding} data.`);
+  }
+}
+
+/**
+ * Turn the raw bytes into JSON whatever the content type says: clients send
+ * JSON as `text/plain` (no CORS preflight), some with no type at all, and
+ * RudderStack's Node SDK gzips with `Content-Encoding: gzip`.
+ */
+export async function decodeBody(
+  raw: unknown,
+  contentEncoding: string | undefined,
+  maxBytes: number,
+): Promise<DecodedBody> {
+  if (!Buffer.isBuffer(raw) || raw.length === 0) {
+    throw new HttpError(400, 'invalid_body', 'The request has no body.');
+  }
+  const encoding = (contentEncoding ?? 'identity').trim().toLowerCase();
+  let bytes: Buffer = raw;
+  if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') {
+    bytes = await decompress(raw, encoding, maxBytes);
+  } else if (encoding !== 'identity' && encoding !== '') {
+    throw new HttpError(415, 'unsupported_encoding', `Content-Encoding "${encoding}" is not supported; send gzip, deflate or none.`);
+  }
+  if (bytes.length > maxBytes) {
+    throw new HttpError(413, 'payload_too_large', `The body exceeds ${maxBytes} bytes.`);
+  }
+  let text = bytes.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  try {
+    return { value: JSON.parse(text), bytes: bytes.length };
+  } catch (error) {
+    throw new HttpError(400, 'invalid_json', `The body is not valid JSON: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,69 @@
+import pg from 'pg';
+import type { Database, QueryResult, Queryable, Row } from './database';
+
+/** Options of the PostgreSQL pool. */
+export interface PgDatabaseOptions {
+  /**
+   * Connections in the pool. Ingest needs few: the event writer groups
+   * concurrent requests into a handful of statements.
+   * @default 10
+   */
+  maxConnections?: number | undefined;
+}
+
+/** Connect a pool to a PostgreSQL server at `url` (`postgres://user:pass@host:port/db`). */
+export async function openPgDatabase(url: string, options: PgDatabaseOptions = {}): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 10,
+    application_name: 'sightline-collector',
+  });
+  // An idle client that loses its server emits 'error' on the pool; without a
+  // listener Node would crash the process. The next query reconnects.
+  pool.on('error', () => {});
+  // Fail fast at start when the server is unreachable, not at the first event.
+  const probe = await pool.connect();
+  probe.release();
+  let closed: Promise<void> | undefined;
+
+  const wrap = (client: pg.Pool | pg.PoolClient): Queryable => ({
+    async query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      const result = await client.query<R>(sql, params ? [...params] : undefined);
+      return { rows: result.rows };
+    },
+    async exec(sql: string): Promise<void> {
+      // Without parameters pg uses the simple protocol, which runs several statements.
+      await client.query(sql);
+    },
+  });
+  const root = wrap(pool);
+
+  return {
+    kind: 'postgres',
+    query: root.query,
+    exec: root.exec,
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      // A client whose ROLLBACK failed may sit in an aborted transaction:
+      // destroy it instead of handing it to the next caller.
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError;
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    close() {
+      closed ??= pool.end();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import type { Database, QueryResult, Queryable, Row } from './database';
+
+/**
+ * Open (creating on first use) an embedded PostgreSQL in `dataDir`.
+ * PGlite runs one statement at a time, so callers need no pool.
+ */
+export async function openPgliteDatabase(dataDir: string): Promise<Database> {
+  await mkdir(dataDir, { recursive: true });
+  const pg = await PGlite.create({ dataDir });
+  let closed: Promise<void> | undefined;
+
+  const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
+    async query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      const result = await q.query<R>(sql, params ? [...params] : undefined);
+      return { rows: result.rows };
+    },
+    async exec(sql: string): Promise<void> {
+      await q.exec(sql);
+    },
+  });
+  const root = wrap(pg);
+
+  return {
+    kind: 'pglite',
+    query: root.query,
+    exec: root.exec,
+    transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    close() {
+      closed ??= pg.close();
+      return closed;
+    },
+  };
+}

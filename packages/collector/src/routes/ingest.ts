@@ -1,0 +1,118 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseAuthorization, type KeyStore } from '../auth';
+import { decodeBody } from '../decodeBody';
+import { HttpError, type EventError } from '../errors';
+import type { EventWriter, WriteResult } from '../eventWriter';
+import type { RateLimiter } from '../rateLimiter';
+import { isEventError, parseTimestamp, validateEvent, type EventRow, type EventType } from '../validateEvent';
+
+/** What the ingest routes need from the collector. */
+export interface IngestDeps {
+  keys: KeyStore;
+  writer: EventWriter;
+  rateLimiter: RateLimiter | null;
+  maxEventBytes: number;
+  maxBatchBytes: number;
+}
+
+/** The answer of an ingest request in which every event was valid. */
+export type IngestResult = WriteResult;
+
+/** Batch endpoints: Segment's `/v1/batch`, its browser's `/v1/b`, RudderStack's beacon path. */
+export const BATCH_PATHS = ['/v1/batch', '/v1/b', '/beacon/v1/batch'] as const;
+
+/** Single-event endpoints and the type each implies. */
+export const SINGLE_PATHS: Readonly<Record<string, EventType>> = {
+  '/v1/track': 'track',
+  '/v1/t': 'track',
+  '/v1/page': 'page',
+  '/v1/p': 'page',
+  '/v1/screen': 'screen',
+  '/v1/s': 'screen',
+  '/v1/identify': 'identify',
+  '/v1/i': 'identify',
+  '/v1/group': 'group',
+  '/v1/g': 'group',
+  '/v1/alias': 'alias',
+  '/v1/a': 'alias',
+};
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** Register every ingest endpoint on `app`. */
+export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): void {
+  async function authenticate(writeKey: string | undefined): Promise<string> {
+    if (writeKey === undefined) {
+      throw new HttpError(401, 'unauthorized', 'Missing write key: send Authorization: Basic base64(writeKey + ":"), or writeKey in the body.');
+    }
+    const projectId = await deps.keys.projectForWriteKey(writeKey);
+    if (projectId === null) throw new HttpError(401, 'unauthorized', 'Unknown write key.');
+    const wait = deps.rateLimiter?.take(writeKey) ?? 0;
+    if (wait > 0) {
+      throw new HttpError(429, 'rate_limited', `Too many requests for this write key; retry in ${wait} s.`, null, {
+        'retry-after': String(wait),
+      });
+    }
+    return projectId;
+  }
+
+  async function ingest(request: FastifyRequest, forcedType: EventType | undefined) {
+    const receivedAt = new Date().toISOString();
+    const auth = parseAuthorization(request.headers.authorization);
+    if (auth?.scheme === 'bearer') {
+      throw new HttpError(401, 'unauthorized', 'Ingest takes a write key (Basic auth), not a read token.');
+    }
+    // Authenticate before parsing when the header allows it: a bad key costs no decompression.
+    let projectId = auth ? await authenticate(auth.writeKey) : undefined;
+    const encoding = request.headers['content-encoding'];
+    const body = await decodeBody(request.body, Array.isArray(encoding) ? encoding[0] : encoding, deps.maxBatchBytes);
+    const value = body.value;
+    if (!isObject(value)) throw new HttpError(400, 'invalid_body', 'The body must be a JSON object.');
+    if (projectId === undefined) {
+      const query = request.query as Record<string, unknown>;
+      projectId = await authenticate(stringOrUndefined(value['writeKey']) ?? stringOrUndefined(query['writeKey']));
+    }
+
+    let events: unknown[];
+    let sentAt: string | null = null;
+    if (forcedType === undefined) {
+      if (!Array.isArray(value['batch'])) throw new HttpError(400, 'invalid_body', 'The body must have a `batch` array of events.');
+      events = value['batch'];
+      if (value['sentAt'] !== undefined && value['sentAt'] !== null) {
+        sentAt = parseTimestamp(value['sentAt']) ?? null;
+        if (sentAt === null) throw new HttpError(400, 'invalid_body', 'sentAt must be an ISO 8601 date-time with a time zone.');
+      }
+    } else {
+      events = [value];
+    }
+
+    // No event can be larger than the whole body: skip measuring when the body is small.
+    const maxEventBytes = body.bytes > deps.maxEventBytes ? deps.maxEventBytes : Infinity;
+    const rows: EventRow[] = [];
+    const errors: EventError[] = [];
+    for (let index = 0; index < events.length; index++) {
+      const result = validateEvent(events[index], { index, receivedAt, sentAt, forcedType, maxEventBytes });
+      if (isEventError(result)) errors.push(result);
+      else rows.push(result);
+    }
+    const written = await deps.writer.write(projectId, receivedAt, rows);
+    return { written, errors, total: events.length };
+  }
+
+  const handler = (forcedType: EventType | undefined) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const { written, errors, total } = await ingest(request, forcedType);
+    reply.header('cache-control', 'no-store');
+    if (errors.length === 0) return reply.code(200).send(written);
+    const error = new HttpError(400, 'invalid_events', `${errors.length} of ${total} events are invalid; the others were stored.`, errors);
+    return reply.code(400).send({ ...error.toBody(), ...written });
+  };
+
+  for (const path of BATCH_PATHS) app.post(path, handler(undefined));
+  for (const [path, type] of Object.entries(SINGLE_PATHS)) app.post(path, handler(type));
+}

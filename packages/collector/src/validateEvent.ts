@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import type { EventError, EventErrorCode } from './errors';
+
+/** The six event types of the Segment spec. */
+export const EVENT_TYPES = ['track', 'page', 'screen', 'identify', 'group', 'alias'] as const;
+/** One of {@link EVENT_TYPES}. */
+export type EventType = (typeof EVENT_TYPES)[number];
+
+const TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+/** An event as stored: text columns as strings, JSON columns as JSON text. */
+export interface EventRow {
+  messageId: string;
+  type: EventType;
+  event: string | null;
+  name: string | null;
+  userId: string | null;
+  anonymousId: string | null;
+  groupId: string | null;
+  previousId: string | null;
+  sessionId: string | null;
+  /** ISO 8601 in UTC. */
+  timestamp: string;
+  sentAt: string | null;
+  properties: string;
+  traits: string;
+  context: string;
+}
+
+/** What {@link validateEvent} needs besides the event. */
+export interface ValidateContext {
+  /** Position in the batch, for the error. */
+  index: number;
+  /** When the request arrived (ISO); the timestamp of events without one. */
+  receivedAt: string;
+  /** The batch's `sentAt` (ISO), used when the event has none. */
+  sentAt: string | null;
+  /** Type implied by a single-event endpoint (`/v1/track`), overriding `type`. */
+  forcedType?: EventType | undefined;
+  /** Largest event in UTF-8 bytes of its JSON; `Infinity` skips the check. */
+  maxEventBytes: number;
+}
+
+const MAX_MESSAGE_ID = 128;
+// Date-time with a zone designator; without one the instant depends on the server's zone.
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$/;
+// PostgreSQL rejects NUL in text and jsonb, and unpaired surrogate escapes in
+// jsonb; JSON.stringify writes both as \u escapes, so look for an unescaped one.
+const BAD_JSON_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F])/;
+
+/**
+ * Parse an ISO 8601 date-time with a zone into a normalised UTC ISO string,
+ * or `undefined` when it is not one. Normalising keeps PostgreSQL from ever
+ * rejecting a value the collector accepted (e.g. `2024-02-30`).
+ */
+export function parseTimestamp(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !ISO_DATE_TIME.test(value)) return undefined;
+  const ms = Date.parse(value.replace(' ', 'T'));
+  // Years 1..9999: what both Date#toISOString and PostgreSQL read back as four digits.
+  if (!(ms >= -62135596800000 && ms <= 253402300799999)) return undefined;
+  return new Date(ms).toISOString();
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function fail(ctx: ValidateContext, messageId: string | null, code: EventErrorCode, message: string): EventError {
+  return { index: ctx.index, messageId, code, message };
+}
+
+// Ids: strings, or finite numbers some clients send; `null` when absent, `false` when wrong.
+function readId(value: unknown): string | null | false {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value === 'string') return value.includes('\0') ? false : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return false;
+}
+
+// `undefined` when absent (or null), `false` when not an object.
+function optionalObject(value: unknown): Record<string, unknown> | undefined | false {
+  if (value === undefined || value === null) return undefined;
+  return isObject(value) ? value : false;
+}
+
+function jsonText(value: Record<string, unknown> | undefined): string | false {
+  if (value === undefined) return '{}';
+  const text = JSON.stringify(value);
+  // JSON.stringify writes \u only for control characters and lone surrogates: rare, so test cheaply first.
+  return text.includes('\\u') && BAD_JSON_ESCAPE.test(text) ? false : text;
+}
+
+/**
+ * Size of the event's JSON in UTF-8 bytes, reusing the texts already built
+ * for storage instead of serialising the whole event again. Exact up to the
+ * punctuation between top-level keys; a count in UTF-16 units bounds it
+ * (UTF-8 needs at most 3 bytes per unit), so bytes are counted only near the limit.
+ */
+function eventBytes(raw: Record<string, unknown>, properties: string, traits: string, context: string, limit: number): number {
+  const parts: string[] = [];
+  let units = 2;
+  for (const key in raw) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    const text =
+      key === 'properties' ? properties
+      : key === 'context' ? context
+      : key === 'traits' ? traits
+      : typeof value === 'string' ? value
+      : JSON.stringify(value);
+    parts.push(key, text);
+    units += key.length + text.length + 6;
+  }
+  if (units * 3 <= limit || units > limit) return units;
+  let bytes = 2;
+  for (const part of parts) bytes += Buffer.byteLength(part) + 3;
+  return bytes;
+}
+
+/**
+ * Check one event of a batch and turn it into a row, or say why not.
+ * Deliberately hand-written: a schema library costs more than the insert.
+ */
+export function validateEvent(raw: unknown, ctx: ValidateContext): EventRow | EventError {
+  if (!isObject(raw)) return fail(ctx, null, 'invalid_event', 'An event must be a JSON object.');
+
+  let messageId: string;
+  // Errors name the client's own messageId only: an assigned one means nothing to it.
+  let reportedId: string | null = null;
+  const rawId = raw['messageId'];
+  if (rawId === undefined || rawId === null) {
+    messageId = randomUUID();
+  } else if (typeof rawId !== 'string' || rawId.length === 0 || rawId.length > MAX_MESSAGE_ID || rawId.includes('\0')) {
+    return fail(ctx, null, 'invalid_message_id', `messageId must be a non-empty string of at most ${MAX_MESSAGE_ID} characters.`);
+  } else {
+    messageId = rawId;
+    reportedId = rawId;
+  }
+
+  const type = ctx.forcedType ?? raw['type'];
+  if (typeof type !== 'string' || !TYPES.has(type)) {
+    return fail(ctx, reportedId, 'invalid_type', `type must be one of ${EVENT_TYPES.join(', ')}.`);
+  }
+
+  const userId = readId(raw['userId']);
+  const anonymousId = readId(raw['anonymousId']);
+  if (userId === false || anonymousId === false) {
+    return fail(ctx, reportedId, 'invalid_identity', 'userId and anonymousId must be strings.');
+  }
+  if (userId === null && anonymousId === null) {
+    return fail(ctx, reportedId, 'missing_identity', 'An event needs a userId or an anonymousId.');
+  }
+
+  let event: string | null = null;
+  let name: string | null = null;
+  let groupId: string | null = null;
+  let previousId: string | null = null;
+  if (type === 'track') {
+    const value = raw['event'];
+    if (typeof value !== 'string' || value.length === 0) {
+      return fail(ctx, reportedId, 'missing_event', 'A track event needs an event name (`event`).');
+    }
+    event = value;
+  } else if (type === 'page' || type === 'screen') {
+    const value = raw['name'];
+    if (value !== undefined && value !== null && typeof value !== 'string') {
+      return fail(ctx, reportedId, 'invalid_field', 'name must be a string.');
+    }
+    name = value ?? null;
+  } else if (type === 'group') {
+    const value = readId(raw['groupId']);
+    if (value === false || value === null) return fail(ctx, reportedId, 'invalid_field', 'A group event needs a groupId string.');
+    groupId = value;
+  } else if (type === 'alias') {
+    const value = readId(raw['previousId']);
+    if (value === false || value === null) return fail(ctx, reportedId, 'invalid_field', 'An alias event needs a previousId string.');
+    previousId = value;
+  }
+  if ((event !== null && event.includes('\0')) || (name !== null && name.includes('\0'))) {
+    return fail(ctx, reportedId, 'invalid_string', 'Strings must not contain NUL characters.');
+  }
+
+  const properties = optionalObject(raw['properties']);
+  const context = optionalObject(raw['context']);
+  let traits = optionalObject(raw['traits']);
+  if (properties === false || traits === false || context === false) {
+    return fail(ctx, reportedId, 'invalid_field', 'properties, traits and context must be JSON objects.');
+  }
+  // RudderStack sends identify traits only in context.traits.
+  if (traits === undefined && type === 'identify' && context !== undefined) {
+    const contextTraits = optionalObject(context['traits']);
+    if (contextTraits) traits = contextTraits;
+  }
+
+  let timestamp = ctx.receivedAt;
+  if (raw['timestamp'] !== undefined && raw['timestamp'] !== null) {
+    const parsed = parseTimestamp(raw['timestamp']);
+    if (parsed === undefined) return fail(ctx, reportedId, 'invalid_timestamp', 'timestamp must be an ISO 8601 date-time with a time zone.');
+    timestamp = parsed;
+  }
+  let sentAt = ctx.sentAt;
+  if (raw['sentAt'] !== undefined && raw['sentAt'] !== null) {
+    const parsed = parseTimestamp(raw['sentAt']);
+    if (parsed === undefined) return fail(ctx, reportedId, 'invalid_timestamp', 'sentAt must be an ISO 8601 date-time with a time zone.');
+    sentAt = parsed;
+  }
+
+  // A malformed session id is context, not a reason to lose the event.
+  const sessionId = context === undefined ? null : readId(context['sessionId']) || null;
+  const propertiesText = jsonText(properties);
+  const traitsText = jsonText(traits);
+  const contextText = jsonText(context);
+  if (propertiesText === false || traitsText === false || contextText === false) {
+    return fail(ctx, reportedId, 'invalid_string', 'Strings must not contain NUL characters or unpaired surrogates.');
+  }
+  if (ctx.maxEventBytes !== Infinity && eventBytes(raw, propertiesText, traitsText, contextText, ctx.maxEventBytes) > ctx.maxEventBytes) {
+    return fail(ctx, reportedId, 'event_too_large', `The event exceeds ${ctx.maxEventBytes} bytes.`);
+  }
+
+  return {
+    messageId,
+    type: type as EventType,
+    event,
+    name,
+    userId,
+    anonymousId,
+    groupId,
+    previousId,
+    sessionId,
+    timestamp,
+    sentAt,
+    properties: propertiesText,
+    traits: traitsText,
+    context: contextText,
+  };
+}
+
+/** Tell a row from an error. */
+export function isEventError(value: EventRow | EventError): value is EventError {
+  return 'code' in value;
+}

@@ -1,0 +1,239 @@
+import { createBeacon } from './beacon';
+import { createConsent } from './consent';
+import { createContext, pageContext } from './context';
+import { createDelivery } from './delivery';
+import { createEmitter } from './emitter';
+import { SightlineError, type Reporter } from './errors';
+import { byteLength, toJSON } from './json';
+import { createKeyValueStore } from './keyValueStore';
+import { createLockManager } from './lockManager';
+import { createLogger } from './logger';
+import { createOnlineManager } from './onlineManager';
+import type { AnalyticsOptions } from './options';
+import { createPageExitManager } from './pageExitManager';
+import { createPlugins } from './plugins';
+import { applyPrivacy } from './privacy';
+import { createQueue } from './queue';
+import { createSession } from './session';
+import { idbStorage, memoryStorage, type QueueStorage } from './storage';
+import { defaultBeacon, defaultFetch } from './transport';
+import type { Analytics, AnalyticsEventMap, CallOptions, EventType, Properties, SightlineEvent } from './types';
+import { uuidv7 } from './uuid';
+
+/** Segment's per-event limit; the collector rejects bigger events. */
+export const MAX_EVENT_BYTES = 32 * 1024;
+
+const AID = 'sightline.aid';
+const UID = 'sightline.uid';
+
+/**
+ * Create an analytics client. Calls are synchronous and never throw; events are persisted
+ * (IndexedDB where available), batched and delivered at least once (the collector dedupes
+ * by `messageId`). Pass an event map to type event names and properties.
+ *
+ * @example
+ * const analytics = createAnalytics<{ 'Signed Up': { plan: 'free' | 'pro' } }>({ writeKey: 'wk', host: 'https://collect.example.com' });
+ * analytics.track('Signed Up', { plan: 'pro' });
+ */
+export function createAnalytics<E extends object = Record<string, Properties>>(options: AnalyticsOptions): Analytics<E> {
+  // The one throw: a missing write key is a programmer error, found on the first run.
+  if (!options || typeof options.writeKey != 'string' || !options.writeKey) throw new TypeError('[sightline] createAnalytics() needs a writeKey');
+  const { writeKey, env = {}, privacy = {} } = options;
+  const url = (options.host ?? '').replace(/\/+$/, '') + '/v1/batch';
+  const now = env.now ?? Date.now;
+  const log = createLogger(!!options.debug);
+  const kv = env.kv ?? createKeyValueStore();
+  const rules = privacy.rules ?? [];
+  const emitter = createEmitter<AnalyticsEventMap>(log);
+  // Debug: every delivery and drop in the console, next to the errors `report` logs.
+  emitter.on('delivered', (d) => log('delivered', d.count));
+  emitter.on('dropped', (d) => log('dropped', d));
+
+  const report: Reporter = (code, message, cause, extra) => {
+    const err = Object.assign(new SightlineError(code, message, cause), extra);
+    log(err);
+    try {
+      options.onError?.(err);
+    } catch {}
+    emitter.emit('error', err);
+  };
+
+  // Dev-only: inline so production bundles drop the check and its message.
+  if (typeof process != 'undefined' && process.env.NODE_ENV !== 'production' && !options.host && typeof location == 'undefined') console.warn('[sightline] No `host` and no page origin: pass `host` to createAnalytics().');
+
+  let storage: QueueStorage;
+  const s = options.storage ?? 'auto';
+  if (typeof s == 'object') storage = s;
+  else if (s == 'auto' && typeof indexedDB != 'undefined') storage = idbStorage('sightline-' + writeKey);
+  else {
+    storage = memoryStorage();
+    if (s == 'auto') report('storage', 'IndexedDB unavailable: queue in memory');
+  }
+
+  const queue = createQueue(
+    storage,
+    options.maxQueueEvents ?? 10_000,
+    options.maxQueueBytes ?? 5_000_000,
+    (err) => report('storage', 'IndexedDB unavailable: queue in memory', err),
+    (reason, messageIds) => {
+      if (reason == 'corrupt') report('storage', 'Skipped corrupt stored events');
+      emitter.emit('dropped', { reason, count: messageIds.length, messageIds });
+    },
+  );
+  const fetch = env.fetch ?? defaultFetch();
+  const online = env.online ?? createOnlineManager();
+  const delivery = createDelivery(options, {
+    queue,
+    url,
+    fetch,
+    online,
+    locks: env.locks ?? createLockManager(),
+    now,
+    random: env.random ?? Math.random,
+    emit: emitter.emit,
+    report,
+  });
+  const beacon = createBeacon(queue, url, writeKey, env.sendBeacon === null ? undefined : (env.sendBeacon ?? defaultBeacon()), fetch);
+  const consent = createConsent(kv, options.consent, !!privacy.honorGlobalPrivacyControl);
+  const session = createSession(kv, now);
+  const buildContext = createContext();
+  const plugins = createPlugins(options.plugins ?? [], (p, err) => report('plugin', `Plugin ${p.name} failed`, err));
+
+  const newId = () => {
+    const id = uuidv7(now());
+    kv.set(AID, id);
+    return id;
+  };
+  let anonymousId = kv.get(AID) || newId();
+  let userId = kv.get(UID) || undefined;
+  let closed = false;
+  let pending: SightlineEvent[] = [];
+  let draining: Promise<void> | undefined;
+
+  // Deferred half of every call: plugins, privacy, serialisation, size check, storage.
+  const prepare = async (raw: SightlineEvent) => {
+    let e = await plugins.run(raw);
+    if (!e) return;
+    if (rules.length) e = await applyPrivacy(e, rules, (err, rule) => report('privacy', `Cannot hash ${rule.path}: removed`, err));
+    const json = toJSON(e);
+    const size = byteLength(json);
+    if (size > MAX_EVENT_BYTES) throw new RangeError(`${size} bytes serialised, over 32 KB`);
+    // Opted out (or shut down) while the event was in the pipeline.
+    if (consent.optedOut || closed) return;
+    plugins.deliver(e);
+    queue.add({ id: e.messageId, json, size });
+  };
+  const drain = async () => {
+    await plugins.load();
+    while (pending.length) {
+      const e = pending.shift()!;
+      try {
+        await prepare(e);
+      } catch (err) {
+        report('invalid_event', `Dropped ${e.type} "${e.event ?? e.name ?? ''}": ${(err as Error)?.message}`, err);
+      }
+    }
+    draining = undefined;
+    // One IndexedDB transaction for everything this drain queued.
+    void queue.commit();
+    delivery.queued();
+  };
+
+  const enqueue = (type: EventType, fields: Partial<SightlineEvent>, props: unknown, key: 'properties' | 'traits', opts?: CallOptions): void => {
+    try {
+      // Opted out, shut down or no consent for this category: dropped on purpose, not an error.
+      if (closed || consent.optedOut || !consent.allows(opts?.category)) return log('dropped', type, opts);
+      if (props != null && (typeof props != 'object' || Array.isArray(props))) throw new TypeError('properties must be an object');
+      const t = now();
+      const e = {
+        type,
+        messageId: uuidv7(t),
+        timestamp: new Date(t).toISOString(),
+        anonymousId,
+        // Undefined fields vanish in JSON.
+        userId,
+        ...fields,
+        // A shallow copy, so changes the host makes after the call do not leak into the event.
+        [key]: props ? { ...props } : undefined,
+        context: buildContext(session.id(true)),
+      } as SightlineEvent;
+      pending.push(e);
+      draining ??= Promise.resolve().then(drain);
+    } catch (err) {
+      report('invalid_event', `Dropped ${type}: ${(err as Error)?.message}`, err);
+    }
+  };
+
+  const needName = (method: string, name: unknown): name is string =>
+    (typeof name == 'string' && !!name.trim()) || (report('invalid_event', method + '() needs a non-empty string'), false);
+
+  const unsubscribe = [online.subscribe((on) => on && void delivery.flush(true)), (env.pageExit ?? createPageExitManager()).subscribe(beacon)];
+  // Send what earlier page loads (or other tabs) left in storage, within one flush interval.
+  delivery.queued();
+
+  const flush = async () => {
+    try {
+      while (draining) await draining;
+      await queue.commit();
+      await delivery.flush(true);
+    } catch (err) {
+      log(err);
+    }
+  };
+
+  const analytics: Analytics<Record<string, Properties>> = {
+    track: (event, properties, opts) => needName('track', event) && enqueue('track', { event }, properties, 'properties', opts),
+    page: (name, properties, opts) => enqueue('page', name ? { name } : {}, { ...pageContext(), ...properties }, 'properties', opts),
+    screen: (name, properties, opts) => needName('screen', name) && enqueue('screen', { name }, properties, 'properties', opts),
+    identify(id, traits, opts) {
+      if (!needName('identify', id)) return;
+      kv.set(UID, (userId = id));
+      enqueue('identify', {}, traits, 'traits', opts);
+    },
+    group: (groupId, traits, opts) => needName('group', groupId) && enqueue('group', { groupId }, traits, 'traits', opts),
+    alias: (id, previousId, opts) => needName('alias', id) && enqueue('alias', { userId: id, previousId: previousId ?? userId ?? anonymousId }, null, 'properties', opts),
+    reset() {
+      kv.remove(UID);
+      userId = undefined;
+      anonymousId = newId();
+      session.reset();
+    },
+    flush,
+    optOut() {
+      consent.optOut();
+      pending = [];
+      void queue.clear();
+    },
+    optIn: consent.optIn,
+    setConsent: consent.set,
+    trackAIGeneration: (p, opts) => analytics.track('AI Generation', p, opts),
+    trackAIFeedback(p, opts) {
+      // Schema checks of reserved events are dev-only (the collector validates too); inline so production bundles drop them.
+      if (typeof process != 'undefined' && process.env.NODE_ENV !== 'production' && !(p?.score >= -1 && p.score <= 5)) return report('invalid_event', 'AI Feedback score must be -1..1 or 1..5');
+      analytics.track('AI Feedback', p, opts);
+    },
+    recordMetric(name, value, o = {}) {
+      if (typeof process != 'undefined' && process.env.NODE_ENV !== 'production' && !isFinite(value)) return report('invalid_event', 'recordMetric() needs a finite number');
+      analytics.track('Metric Recorded', { name, value, type: o.type ?? 'gauge', category: o.category ?? 'business', ...(o.labels && { labels: o.labels }) });
+    },
+    on: emitter.on,
+    async shutdown() {
+      if (closed) return;
+      await flush();
+      closed = true;
+      delivery.stop();
+      unsubscribe.forEach((u) => u());
+      emitter.clear();
+    },
+    get anonymousId() {
+      return anonymousId;
+    },
+    get sessionId() {
+      return session.id(false);
+    },
+    get userId() {
+      return userId;
+    },
+  };
+  return analytics as unknown as Analytics<E>;
+}

@@ -1,0 +1,92 @@
+// The published packages as users get them: `pnpm pack` tarballs checked by publint and
+// @arethetypeswrong/cli, then installed with npm into a scratch app and imported both ways.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../../../..');
+const published = ['core', 'collector'] as const;
+const tarballs = new Map<string, string>();
+let work: string;
+
+function sh(cmd: string, args: string[], cwd: string): string {
+  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'sightline-pack-'));
+  for (const name of published) {
+    // The packages are built by `pnpm test` before Vitest starts.
+    sh('pnpm', ['pack', '--pack-destination', work], join(root, 'packages', name));
+    const file = readdirSync(work).find((f) => f.startsWith(`sightline-${name}-`) && f.endsWith('.tgz'));
+    if (!file) throw new Error(`pnpm pack produced no tarball for ${name}`);
+    tarballs.set(name, join(work, file));
+  }
+}, 120_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe.each(published)('@sightline/%s tarball', (name) => {
+  it('passes publint', () => {
+    const out = sh('pnpm', ['exec', 'publint', '--strict', tarballs.get(name)!], root);
+    expect(out).not.toMatch(/error|warning/i);
+  });
+
+  it('has types that resolve in every module mode (attw)', () => {
+    // Throws (non-zero exit) when any resolution problem is found.
+    sh('pnpm', ['exec', 'attw', tarballs.get(name)!, '--format', 'ascii'], root);
+  });
+});
+
+describe('tarballs installed into a fresh app', () => {
+  let app: string;
+
+  beforeAll(() => {
+    app = join(work, 'app');
+    sh('mkdir', ['-p', app], work);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true }));
+    sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...published.map((n) => tarballs.get(n)!)], app);
+  }, 240_000);
+
+  it('imports @sightline/core as ESM and CommonJS and tracks under Node', () => {
+    writeFileSync(
+      join(app, 'esm.mjs'),
+      `import { createAnalytics } from '@sightline/core';
+const a = createAnalytics({ writeKey: 'k', host: 'http://127.0.0.1:9' });
+a.track('Packed', { ok: true });
+console.log(typeof createAnalytics);`,
+    );
+    writeFileSync(
+      join(app, 'cjs.cjs'),
+      `const { createAnalytics } = require('@sightline/core');
+console.log(typeof createAnalytics);`,
+    );
+    expect(sh('node', ['esm.mjs'], app).trim().split('\n').at(-1)).toBe('function');
+    expect(sh('node', ['cjs.cjs'], app).trim().split('\n').at(-1)).toBe('function');
+  });
+
+  it('starts the installed collector and stores a batch', () => {
+    writeFileSync(
+      join(app, 'collector.mjs'),
+      `import { createCollector } from '@sightline/collector';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+const c = await createCollector({ port: 0, dataDir: mkdtempSync(join(tmpdir(), 'pack-db-')), writeKey: 'wk', readToken: 'rt' });
+const url = await c.listen();
+const res = await fetch(url + '/v1/batch', {
+  method: 'POST',
+  headers: { 'content-type': 'application/json', authorization: 'Basic ' + Buffer.from('wk:').toString('base64') },
+  body: JSON.stringify({ batch: [{ type: 'track', event: 'Packed', messageId: 'm-1', anonymousId: 'a' }] }),
+});
+console.log(res.status, JSON.stringify(await res.json()));
+await c.close();`,
+    );
+    const out = sh('node', ['collector.mjs'], app).trim().split('\n').at(-1);
+    expect(out).toMatch(/^200 .*"accepted":1/);
+  }, 60_000);
+});
