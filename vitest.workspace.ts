@@ -10,6 +10,8 @@ const projects: TestProjectInlineConfiguration[] = [
       include: ['src/__tests__/**/*.test.ts'],
       exclude: ['src/__tests__/**/*.browser.test.ts'],
       setupFiles: ['fake-indexeddb/auto'],
+      // Type tests (`*.test-d.ts`): expectTypeOf and @ts-expect-error checked by tsc on every run.
+      typecheck: { enabled: true, include: ['src/__tests__/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
     },
   },
   {

@@ -10,7 +10,8 @@ import { build } from 'esbuild';
 export async function buildCollectorCopy({ root, name = 'collector', writer } = {}) {
   const pkg = join(root, 'packages/collector');
   if (!existsSync(join(pkg, 'src/cli.ts'))) return null;
-  const dir = join(root, 'bench/.out', name);
+  // One folder per process: two bench runs at once must not delete each other's build.
+  const dir = join(root, 'bench/.out', `${name}-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   cpSync(join(pkg, 'src'), join(dir, 'src'), { recursive: true, filter: (p) => !p.includes('__tests__') });
@@ -29,5 +30,6 @@ export async function buildCollectorCopy({ root, name = 'collector', writer } = 
     target: 'node20',
     logLevel: 'silent',
   });
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return join(dir, 'dist/cli.js');
 }

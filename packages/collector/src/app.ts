@@ -5,9 +5,10 @@ import type { Database } from './database';
 import { HttpError, type ErrorCode } from './errors';
 import type { EventWriter } from './eventWriter';
 import type { RateLimiter } from './rateLimiter';
+import { getLogFields, pathOf } from './requestLog';
 import { registerEventRoutes } from './routes/events';
 import { registerHealthRoute } from './routes/health';
-import { registerIngestRoutes } from './routes/ingest';
+import { registerIngestRoutes, type Backlog } from './routes/ingest';
 
 /** Pino levels, plus `silent`. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -21,6 +22,14 @@ export interface AppDeps {
   maxEventBytes: number;
   maxBatchBytes: number;
   logLevel: LogLevel;
+  /** Where JSON log lines go; stdout when absent. */
+  logDestination?: { write(line: string): unknown } | undefined;
+  /** Rows queued for insert, bounded by `maxQueuedRows`. */
+  backlog: Backlog;
+  /** Longest a request may take, body upload included (Node's `requestTimeout`). */
+  requestTimeoutMs: number;
+  /** Longest a connection may stay inactive (Node's socket timeout). */
+  connectionTimeoutMs: number;
   /** True once `close()` began: answers then ask the client to close the connection. */
   isShuttingDown: () => boolean;
 }
@@ -39,7 +48,11 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
 /** Build the Fastify app: CORS, lenient body reading, routes, error bodies. */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
-    logger: { level: deps.logLevel },
+    logger: deps.logDestination ? { level: deps.logLevel, stream: deps.logDestination } : { level: deps.logLevel },
+    // A client that trickles its body or never finishes it must not hold a
+    // connection (and its buffered bytes) forever.
+    requestTimeout: deps.requestTimeoutMs,
+    connectionTimeout: deps.connectionTimeoutMs,
     // One log line per request (onResponse below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     // Raw bytes up to the batch limit; gzip bodies are checked again once inflated.
@@ -78,7 +91,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send(new HttpError(404, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`).toBody());
+    void reply.code(404).send(new HttpError(404, 'not_found', `No route for ${request.method} ${pathOf(request.url)}.`).toBody());
   });
 
   // Node keeps a keep-alive connection open after its last answer; during
@@ -89,8 +102,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.addHook('onResponse', (request, reply, done) => {
+    // The path only: a beacon's query string carries its write key.
     request.log.info(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      { method: request.method, url: pathOf(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime), ...getLogFields(request) },
       'request',
     );
     done();

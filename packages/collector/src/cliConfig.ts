@@ -14,6 +14,10 @@ Options (each also read from the environment variable shown):
   --database-url <url>   PostgreSQL server instead of PGlite (DATABASE_URL)
   --write-key <key>      write key of the development project (SIGHTLINE_WRITE_KEY)
   --read-token <token>   read token of the development project (SIGHTLINE_READ_TOKEN)
+  --retention-days <n>   days the development project keeps events (SIGHTLINE_RETENTION_DAYS,
+                         default 365 for a new project; updated when given)
+  --rate-limit <n>       requests per second per write key, bursts of twice that; 0 turns it off
+                         (SIGHTLINE_RATE_LIMIT, default 1000)
   --log-level <level>    fatal|error|warn|info|debug|trace|silent (SIGHTLINE_LOG_LEVEL, default info)
   -h, --help             show this help
 `;
@@ -34,6 +38,8 @@ export function resolveCliOptions(argv: readonly string[], env: Readonly<Record<
       'database-url': { type: 'string' },
       'write-key': { type: 'string' },
       'read-token': { type: 'string' },
+      'retention-days': { type: 'string' },
+      'rate-limit': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -63,6 +69,21 @@ export function resolveCliOptions(argv: readonly string[], env: Readonly<Record<
   if (writeKey !== undefined) options.writeKey = writeKey;
   const readToken = pick(values['read-token'], 'SIGHTLINE_READ_TOKEN');
   if (readToken !== undefined) options.readToken = readToken;
+  const retentionDays = pick(values['retention-days'], 'SIGHTLINE_RETENTION_DAYS');
+  if (retentionDays !== undefined) {
+    if (!/^\d+$/.test(retentionDays) || Number(retentionDays) < 1) {
+      throw new Error(`--retention-days must be a positive integer, got "${retentionDays}".`);
+    }
+    options.retentionDays = Number(retentionDays);
+  }
+  const rateLimit = pick(values['rate-limit'], 'SIGHTLINE_RATE_LIMIT');
+  if (rateLimit !== undefined) {
+    const n = Number(rateLimit);
+    if (!/^\d+(\.\d+)?$/.test(rateLimit) || !Number.isFinite(n)) {
+      throw new Error(`--rate-limit must be a number of requests per second (0: off), got "${rateLimit}".`);
+    }
+    options.rateLimit = n === 0 ? false : { requestsPerSecond: n, burst: Math.max(1, Math.ceil(n * 2)) };
+  }
   const logLevel = pick(values['log-level'], 'SIGHTLINE_LOG_LEVEL');
   if (logLevel !== undefined) {
     if (!LOG_LEVELS.has(logLevel)) throw new Error(`--log-level must be one of ${[...LOG_LEVELS].join(', ')}.`);

@@ -8,6 +8,8 @@ import { loadMigrations, migrate } from './migrate';
 import { openPgDatabase } from './pgDatabase';
 import { openPgliteDatabase } from './pgliteDatabase';
 import { createRateLimiter, type RateLimitOptions } from './rateLimiter';
+import { sweepRetention } from './retention';
+import type { Backlog } from './routes/ingest';
 
 /** Options of {@link createCollector}. Every one is optional. */
 export interface CollectorOptions {
@@ -42,15 +44,44 @@ export interface CollectorOptions {
   /** Read token of the `writeKey` shorthand project. */
   readToken?: string | undefined;
   /**
+   * Days the `writeKey` shorthand project keeps events (updated at every
+   * start when given).
+   * @default 365 for a new project
+   */
+  retentionDays?: number | undefined;
+  /**
    * Structured (pino JSON) log level.
    * @default 'info'
    */
   logLevel?: LogLevel | undefined;
   /**
-   * Per-write-key token bucket; `false` turns it off.
+   * Where the JSON log lines go.
+   * @default stdout
+   */
+  logDestination?: { write(line: string): unknown } | undefined;
+  /**
+   * Per-write-key token bucket; `false` turns it off. Buckets live in the
+   * process: N collectors behind a load balancer allow up to N times the rate.
    * @default { requestsPerSecond: 1000, burst: 2000 }
    */
   rateLimit?: RateLimitOptions | false | undefined;
+  /**
+   * Most event rows queued or being inserted at once; past it, ingest answers
+   * `503 unavailable` with `Retry-After: 1` instead of queueing more.
+   * @default 50000
+   */
+  maxQueuedRows?: number | undefined;
+  /**
+   * How often to delete events older than their project's `retentionDays`
+   * (a first sweep runs a few seconds after start); `false` or `0` turns it off.
+   * @default 3600000 (hourly)
+   */
+  retentionIntervalMs?: number | false | undefined;
+  /**
+   * Longest a request may take, body upload included, before Node answers 408.
+   * @default 30000
+   */
+  requestTimeoutMs?: number | undefined;
   /**
    * Largest event, in UTF-8 bytes of its JSON.
    * @default 32768 (32 KB)
@@ -65,7 +96,8 @@ export interface CollectorOptions {
   writer?: EventWriterOptions | undefined;
   /**
    * On `close()`, how long requests in flight may take before their
-   * connections are cut.
+   * connections are cut, and then how long queued inserts may take before
+   * the database is closed anyway (the count left is logged).
    * @default 10000
    */
   shutdownTimeoutMs?: number | undefined;
@@ -97,6 +129,11 @@ export interface Collector {
   close(): Promise<void>;
   /** Create a project (idempotent for the same id, key and token) and return its credentials. */
   createProject(seed?: ProjectSeed): Promise<ProjectCredentials>;
+  /**
+   * Delete events older than their project's retention now (what the
+   * periodic sweep runs); resolves with the number deleted.
+   */
+  sweepRetention(): Promise<number>;
 }
 
 /** Defaults of {@link CollectorOptions}, shared with the CLI. */
@@ -107,7 +144,18 @@ export const COLLECTOR_DEFAULTS = {
   logLevel: 'info',
   maxEventBytes: 32 * 1024,
   maxBatchBytes: 500 * 1024,
+  maxQueuedRows: 50_000,
+  retentionIntervalMs: 3_600_000,
+  requestTimeoutMs: 30_000,
+  shutdownTimeoutMs: 10_000,
 } as const;
+
+// Socket inactivity limit; above the request timeout so that one answers first.
+const CONNECTION_TIMEOUT_MS = 60_000;
+// The first retention sweep runs this long after start, off the start-up path.
+const FIRST_SWEEP_DELAY_MS = 5_000;
+
+const NOT_STARTED = '[sightline] The collector is not started: await collector.start() or listen() first.';
 
 /** Create a collector. Nothing happens until `start()` or `listen()`. */
 export function createCollector(options: CollectorOptions = {}): Collector {
@@ -119,11 +167,19 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   let started: Promise<void> | undefined;
   let closing: Promise<void> | undefined;
   let shuttingDown = false;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<number> | undefined;
   const projects: ProjectCredentials[] = [];
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? COLLECTOR_DEFAULTS.shutdownTimeoutMs;
+  const backlog: Backlog = { rows: 0, max: Math.max(1, options.maxQueuedRows ?? COLLECTOR_DEFAULTS.maxQueuedRows) };
 
   const requireDb = (): Database => {
-    if (!db) throw new Error('[sightline] The collector is not started: await collector.start() or listen() first.');
+    if (!db) throw new Error(NOT_STARTED);
     return db;
+  };
+  const requireWriter = (): EventWriter => {
+    if (!writer) throw new Error(NOT_STARTED);
+    return writer;
   };
 
   // The app reaches the database lazily, so it can be built (and extended) before start().
@@ -137,25 +193,68 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     close: async () => {},
   };
   const lazyWriter: EventWriter = {
-    write: (projectId, receivedAt, rows) => writer!.write(projectId, receivedAt, rows),
+    write: (projectId, receivedAt, rows) => requireWriter().write(projectId, receivedAt, rows),
     drain: () => writer?.drain() ?? Promise.resolve(),
   };
+  const keys = createKeyStore(lazyDb);
   const app = buildApp({
     db: lazyDb,
-    keys: createKeyStore(lazyDb),
+    keys,
     writer: lazyWriter,
     rateLimiter: options.rateLimit === false ? null : createRateLimiter(options.rateLimit),
     maxEventBytes: options.maxEventBytes ?? COLLECTOR_DEFAULTS.maxEventBytes,
     maxBatchBytes: options.maxBatchBytes ?? COLLECTOR_DEFAULTS.maxBatchBytes,
     logLevel: options.logLevel ?? COLLECTOR_DEFAULTS.logLevel,
+    logDestination: options.logDestination,
+    backlog,
+    requestTimeoutMs: options.requestTimeoutMs ?? COLLECTOR_DEFAULTS.requestTimeoutMs,
+    connectionTimeoutMs: Math.max(CONNECTION_TIMEOUT_MS, options.requestTimeoutMs ?? 0),
     isShuttingDown: () => shuttingDown,
   });
+
+  // One sweep at a time; close() waits for the one running.
+  function runSweep(): Promise<number> {
+    sweeping ??= (async () => {
+      try {
+        const deleted = await sweepRetention(requireDb());
+        app.log[deleted > 0 ? 'info' : 'debug']({ deleted }, 'retention sweep: deleted expired events');
+        return deleted;
+      } finally {
+        sweeping = undefined;
+      }
+    })();
+    return sweeping;
+  }
+
+  function scheduleSweeps(): void {
+    const interval = options.retentionIntervalMs ?? COLLECTOR_DEFAULTS.retentionIntervalMs;
+    if (interval === false || !(interval > 0)) return;
+    const tick = (delay: number) => {
+      sweepTimer = setTimeout(() => {
+        runSweep()
+          .catch((error: unknown) => app.log.warn({ err: error }, 'retention sweep failed'))
+          .finally(() => {
+            if (!shuttingDown) tick(interval);
+          });
+      }, delay);
+      // The sweep never keeps the process alive on its own.
+      sweepTimer.unref();
+    };
+    tick(Math.min(FIRST_SWEEP_DELAY_MS, interval));
+  }
 
   async function open(): Promise<void> {
     const opened =
       options.database ??
       (options.databaseUrl
-        ? await openPgDatabase(options.databaseUrl)
+        ? await openPgDatabase(options.databaseUrl, {
+            // Message and code only: pg attaches the whole client to its errors.
+            onError: (error) =>
+              app.log.warn(
+                { error: error.message, code: (error as { code?: unknown }).code },
+                'idle PostgreSQL connection failed; the pool reconnects',
+              ),
+          })
         : await openPgliteDatabase(options.dataDir ?? COLLECTOR_DEFAULTS.dataDir));
     try {
       await migrate(opened, await loadMigrations(options.migrationsDir));
@@ -164,6 +263,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         const seed: ProjectSeed = { id: 'default', name: 'Development' };
         if (options.writeKey !== undefined) seed.writeKey = options.writeKey;
         if (options.readToken !== undefined) seed.readToken = options.readToken;
+        if (options.retentionDays !== undefined) seed.retentionDays = options.retentionDays;
         projects.push(await ensureProject(opened, seed));
       }
     } catch (error) {
@@ -176,6 +276,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       // A server runs statements in parallel; PGlite would only queue them.
       concurrency: options.writer?.concurrency ?? (opened.kind === 'postgres' ? 2 : 1),
     });
+    if (!shuttingDown) scheduleSweeps();
   }
 
   const collector: Collector = {
@@ -210,20 +311,40 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         // A keep-alive connection that was busy when close began goes idle
         // only later and would hold close() until its timeout: sweep idle
         // ones until done, and cut the rest after the grace period.
+        clearTimeout(sweepTimer);
         const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
-        const force = setTimeout(() => app.server.closeAllConnections(), options.shutdownTimeoutMs ?? 10_000);
+        const force = setTimeout(() => app.server.closeAllConnections(), shutdownTimeoutMs);
         try {
           await app.close();
         } finally {
           clearInterval(sweep);
           clearTimeout(force);
         }
-        await writer?.drain();
+        // A database that stopped answering must not hold the process forever:
+        // give the queued inserts the same grace, then close anyway.
+        let timer: NodeJS.Timeout | undefined;
+        const drained = await Promise.race([
+          Promise.all([writer?.drain(), sweeping?.catch(() => {})]).then(() => true),
+          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), shutdownTimeoutMs))),
+        ]);
+        clearTimeout(timer);
+        if (!drained) {
+          app.log.error(
+            { queuedRows: backlog.rows, timeoutMs: shutdownTimeoutMs },
+            'shutdown: inserts still queued after the timeout; closing the database without them',
+          );
+        }
         if (db && db !== options.database) await db.close();
       })();
       return closing;
     },
-    createProject: (seed = {}) => ensureProject(requireDb(), seed),
+    async createProject(seed = {}) {
+      const credentials = await ensureProject(requireDb(), seed);
+      // Its key may have been tried (and cached as unknown) a moment ago.
+      keys.forgetMisses();
+      return credentials;
+    },
+    sweepRetention: () => runSweep(),
   };
   return collector;
 }

@@ -18,8 +18,10 @@ export interface ProjectSeed {
   /** Read token for queries; generated when omitted. */
   readToken?: string | undefined;
   /**
-   * Days to keep events.
-   * @default 365
+   * Days to keep events (by the time they were received); the collector's
+   * retention sweep deletes older ones. When given for an existing project,
+   * its retention is updated.
+   * @default 365 for a new project
    */
   retentionDays?: number | undefined;
 }
@@ -52,12 +54,19 @@ export async function ensureProject(db: Database, seed: ProjectSeed): Promise<Pr
   const readToken = seed.readToken ?? `rt_${randomBytes(24).toString('hex')}`;
   if (writeKey === readToken) throw new Error('[sightline] A write key and a read token must differ.');
   if (writeKey.length === 0 || readToken.length === 0) throw new Error('[sightline] Keys and tokens must not be empty.');
+  const retentionDays = seed.retentionDays;
+  if (retentionDays !== undefined && !(Number.isInteger(retentionDays) && retentionDays > 0)) {
+    throw new Error(`[sightline] retentionDays must be a positive integer, got ${retentionDays}.`);
+  }
 
   await db.transaction(async (tx) => {
     await tx.query(
       `INSERT INTO projects (id, name, retention_days) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
-      [projectId, seed.name ?? projectId, seed.retentionDays ?? 365],
+      [projectId, seed.name ?? projectId, retentionDays ?? 365],
     );
+    if (retentionDays !== undefined) {
+      await tx.query('UPDATE projects SET retention_days = $2 WHERE id = $1 AND retention_days <> $2', [projectId, retentionDays]);
+    }
     const key = await tx.query<{ project_id: string }>(
       `WITH ins AS (INSERT INTO write_keys (key_hash, project_id) VALUES ($1, $2) ON CONFLICT (key_hash) DO NOTHING RETURNING project_id)
        SELECT project_id FROM ins UNION ALL SELECT project_id FROM write_keys WHERE key_hash = $1`,

@@ -12,12 +12,19 @@ export interface DecodedBody {
   bytes: number;
 }
 
+const COMPRESSED = new Map([
+  ['gzip', gunzipAsync],
+  ['x-gzip', gunzipAsync],
+  ['deflate', inflateAsync],
+]);
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 async function decompress(raw: Buffer, encoding: string, maxBytes: number): Promise<Buffer> {
   // maxOutputLength stops a small gzip bomb from inflating into gigabytes.
   const options = { maxOutputLength: maxBytes };
   try {
-    if (encoding === 'gzip' || encoding === 'x-gzip') return await gunzipAsync(raw, options);
-    return await inflateAsync(raw, options);
+    return await COMPRESSED.get(encoding)!(raw, options);
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new HttpError(413, 'payload_too_large', `The decompressed body exceeds ${maxBytes} bytes.`);
@@ -40,17 +47,21 @@ export async function decodeBody(
     throw new HttpError(400, 'invalid_body', 'The request has no body.');
   }
   const encoding = (contentEncoding ?? 'identity').trim().toLowerCase();
-  let bytes: Buffer = raw;
-  if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') {
-    bytes = await decompress(raw, encoding, maxBytes);
-  } else if (encoding !== 'identity' && encoding !== '') {
-    throw new HttpError(415, 'unsupported_encoding', `Content-Encoding "${encoding}" is not supported; send gzip, deflate or none.`);
-  }
+  let bytes: Buffer;
+  if (encoding === 'identity' || encoding === '') bytes = raw;
+  else if (COMPRESSED.has(encoding)) bytes = await decompress(raw, encoding, maxBytes);
+  else throw new HttpError(415, 'unsupported_encoding', `Content-Encoding "${encoding}" is not supported; send gzip, deflate or none.`);
   if (bytes.length > maxBytes) {
     throw new HttpError(413, 'payload_too_large', `The body exceeds ${maxBytes} bytes.`);
   }
-  let text = bytes.toString('utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let text: string;
+  try {
+    // Fatal: invalid UTF-8 is refused rather than silently turned into U+FFFD.
+    // A leading byte-order mark is dropped (ignoreBOM: false).
+    text = utf8.decode(bytes);
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'The body is not valid UTF-8.');
+  }
   try {
     return { value: JSON.parse(text), bytes: bytes.length };
   } catch (error) {

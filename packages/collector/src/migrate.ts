@@ -40,6 +40,8 @@ const MIGRATION_LOCK_ID = 0x5157_1e;
  */
 export async function migrate(db: Database, migrations: readonly Migration[]): Promise<string[]> {
   return db.transaction(async (tx) => {
+    // An index on a large table may take longer than the pool's statement_timeout.
+    await tx.exec('SET LOCAL statement_timeout = 0');
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
     await tx.exec(
       `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -9,6 +9,25 @@ export interface PgDatabaseOptions {
    * @default 10
    */
   maxConnections?: number | undefined;
+  /**
+   * How long to wait for a connection (a new one, or a free one of the pool)
+   * before the query fails.
+   * @default 10000
+   */
+  connectionTimeoutMs?: number | undefined;
+  /**
+   * Server-side `statement_timeout` of every connection, so a stuck statement
+   * fails instead of holding a request and a connection forever. `0` turns it
+   * off. Migrations lift it for their own transaction.
+   * @default 30000
+   */
+  statementTimeoutMs?: number | undefined;
+  /**
+   * Called when an idle connection fails (the server restarted, the network
+   * dropped); the pool replaces it at the next query.
+   * @default a warning on stderr
+   */
+  onError?: ((error: Error) => void) | undefined;
 }
 
 /** Connect a pool to a PostgreSQL server at `url` (`postgres://user:pass@host:port/db`). */
@@ -17,10 +36,14 @@ export async function openPgDatabase(url: string, options: PgDatabaseOptions = {
     connectionString: url,
     max: options.maxConnections ?? 10,
     application_name: 'sightline-collector',
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
+    statement_timeout: options.statementTimeoutMs ?? 30_000,
   });
   // An idle client that loses its server emits 'error' on the pool; without a
-  // listener Node would crash the process. The next query reconnects.
-  pool.on('error', () => {});
+  // listener Node would crash the process. Report it; the next query reconnects.
+  const onError =
+    options.onError ?? ((error: Error) => process.emitWarning(`[sightline] idle PostgreSQL connection failed: ${error.message}`));
+  pool.on('error', (error) => onError(error));
   // Fail fast at start when the server is unreachable, not at the first event.
   const probe = await pool.connect();
   probe.release();

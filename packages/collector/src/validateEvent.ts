@@ -83,11 +83,26 @@ function optionalObject(value: unknown): Record<string, unknown> | undefined | f
   return isObject(value) ? value : false;
 }
 
+// The JSON text of a properties/traits/context object, kept in the row: the
+// writer puts it into the statement as is, so it is serialised once.
 function jsonText(value: Record<string, unknown> | undefined): string | false {
   if (value === undefined) return '{}';
   const text = JSON.stringify(value);
-  // JSON.stringify writes \u only for control characters and lone surrogates: rare, so test cheaply first.
+  // JSON.stringify writes \u only for control characters and lone surrogates:
+  // rare, so the cheap test spares the regular expression for almost every payload.
   return text.includes('\\u') && BAD_JSON_ESCAPE.test(text) ? false : text;
+}
+
+// Lone surrogates (the `u` flag makes the class match unpaired ones only).
+const LONE_SURROGATE = /[\ud800-\udfff]/gu;
+const SURROGATE = /[\ud800-\udfff]/;
+
+/**
+ * `value` with lone surrogates replaced by U+FFFD, as UTF-8 encoding stores
+ * them, so a messageId compares equal to the one PostgreSQL stores and returns.
+ */
+function wellFormed(value: string): string {
+  return SURROGATE.test(value) ? value.replace(LONE_SURROGATE, '\ufffd') : value;
 }
 
 /**
@@ -97,24 +112,28 @@ function jsonText(value: Record<string, unknown> | undefined): string | false {
  * (UTF-8 needs at most 3 bytes per unit), so bytes are counted only near the limit.
  */
 function eventBytes(raw: Record<string, unknown>, properties: string, traits: string, context: string, limit: number): number {
-  const parts: string[] = [];
   let units = 2;
   for (const key in raw) {
     const value = raw[key];
     if (value === undefined) continue;
-    const text =
-      key === 'properties' ? properties
-      : key === 'context' ? context
-      : key === 'traits' ? traits
-      : typeof value === 'string' ? value
-      : JSON.stringify(value);
-    parts.push(key, text);
-    units += key.length + text.length + 6;
+    units += key.length + 6 + textOf(raw, key, properties, traits, context).length;
   }
   if (units * 3 <= limit || units > limit) return units;
   let bytes = 2;
-  for (const part of parts) bytes += Buffer.byteLength(part) + 3;
+  for (const key in raw) {
+    if (raw[key] === undefined) continue;
+    bytes += Buffer.byteLength(key) + 6 + Buffer.byteLength(textOf(raw, key, properties, traits, context));
+  }
   return bytes;
+}
+
+function textOf(raw: Record<string, unknown>, key: string, properties: string, traits: string, context: string): string {
+  const value = raw[key];
+  return key === 'properties' ? properties
+    : key === 'context' ? context
+    : key === 'traits' ? traits
+    : typeof value === 'string' ? value
+    : JSON.stringify(value) ?? '';
 }
 
 /**
@@ -133,7 +152,7 @@ export function validateEvent(raw: unknown, ctx: ValidateContext): EventRow | Ev
   } else if (typeof rawId !== 'string' || rawId.length === 0 || rawId.length > MAX_MESSAGE_ID || rawId.includes('\0')) {
     return fail(ctx, null, 'invalid_message_id', `messageId must be a non-empty string of at most ${MAX_MESSAGE_ID} characters.`);
   } else {
-    messageId = rawId;
+    messageId = wellFormed(rawId);
     reportedId = rawId;
   }
 

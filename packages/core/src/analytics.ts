@@ -17,7 +17,7 @@ import { createQueue } from './queue';
 import { createSession } from './session';
 import { idbStorage, memoryStorage, type QueueStorage } from './storage';
 import { defaultBeacon, defaultFetch } from './transport';
-import type { Analytics, AnalyticsEventMap, CallOptions, EventType, Properties, SightlineEvent } from './types';
+import type { Analytics, AnalyticsEventMap, CallOptions, EventContext, EventType, Properties, SightlineEvent } from './types';
 import { uuidv7 } from './uuid';
 
 /** Segment's per-event limit; the collector rejects bigger events. */
@@ -45,8 +45,7 @@ export function createAnalytics<E extends object = Record<string, Properties>>(o
   const kv = env.kv ?? createKeyValueStore();
   const rules = privacy.rules ?? [];
   const emitter = createEmitter<AnalyticsEventMap>(log);
-  // Debug: every delivery and drop in the console, next to the errors `report` logs.
-  emitter.on('delivered', (d) => log('delivered', d.count));
+  // Debug: every drop in the console (deliveries are logged with the collector's answer).
   emitter.on('dropped', (d) => log('dropped', d));
 
   const report: Reporter = (code, message, cause, extra) => {
@@ -92,6 +91,7 @@ export function createAnalytics<E extends object = Record<string, Properties>>(o
     random: env.random ?? Math.random,
     emit: emitter.emit,
     report,
+    log,
   });
   const beacon = createBeacon(queue, url, writeKey, env.sendBeacon === null ? undefined : (env.sendBeacon ?? defaultBeacon()), fetch);
   const consent = createConsent(kv, options.consent, !!privacy.honorGlobalPrivacyControl);
@@ -107,8 +107,11 @@ export function createAnalytics<E extends object = Record<string, Properties>>(o
   let anonymousId = kv.get(AID) || newId();
   let userId = kv.get(UID) || undefined;
   let closed = false;
-  let pending: SightlineEvent[] = [];
+  // Calls not built into events yet: [time, fields read at the call, sessionId, page].
+  let pending: Array<[number, object, string, EventContext['page']]> = [];
   let draining: Promise<void> | undefined;
+
+  const dropInvalid = (what: string, err: unknown) => report('invalid_event', `Dropped ${what}: ${(err as Error)?.message}`, err);
 
   // Deferred half of every call: plugins, privacy, serialisation, size check, storage.
   const prepare = async (raw: SightlineEvent) => {
@@ -125,12 +128,17 @@ export function createAnalytics<E extends object = Record<string, Properties>>(o
   };
   const drain = async () => {
     await plugins.load();
-    while (pending.length) {
-      const e = pending.shift()!;
-      try {
-        await prepare(e);
-      } catch (err) {
-        report('invalid_event', `Dropped ${e.type} "${e.event ?? e.name ?? ''}": ${(err as Error)?.message}`, err);
+    // Take the whole list (shift() would copy it per event: quadratic in a burst of calls); calls
+    // made meanwhile (plugins and hashing await) land in the next list.
+    for (let calls; (calls = pending).length; ) {
+      pending = [];
+      for (const [t, fields, sessionId, page] of calls) {
+        const e = { messageId: uuidv7(t), timestamp: new Date(t).toISOString(), ...fields, context: buildContext(sessionId, page) } as SightlineEvent;
+        try {
+          await prepare(e);
+        } catch (err) {
+          dropInvalid(`${e.type} ${e.event ?? e.name ?? ''}`, err);
+        }
       }
     }
     draining = undefined;
@@ -139,28 +147,19 @@ export function createAnalytics<E extends object = Record<string, Properties>>(o
     delivery.queued();
   };
 
-  const enqueue = (type: EventType, fields: Partial<SightlineEvent>, props: unknown, key: 'properties' | 'traits', opts?: CallOptions): void => {
+  const enqueue = (type: EventType, fields: Partial<SightlineEvent>, props: unknown, opts?: CallOptions, key: 'properties' | 'traits' = 'properties'): void => {
     try {
       // Opted out, shut down or no consent for this category: dropped on purpose, not an error.
       if (closed || consent.optedOut || !consent.allows(opts?.category)) return log('dropped', type, opts);
       if (props != null && (typeof props != 'object' || Array.isArray(props))) throw new TypeError('properties must be an object');
-      const t = now();
-      const e = {
-        type,
-        messageId: uuidv7(t),
-        timestamp: new Date(t).toISOString(),
-        anonymousId,
-        // Undefined fields vanish in JSON.
-        userId,
-        ...fields,
-        // A shallow copy, so changes the host makes after the call do not leak into the event.
-        [key]: props ? { ...props } : undefined,
-        context: buildContext(session.id(true)),
-      } as SightlineEvent;
-      pending.push(e);
+      // Read at the call only what can change before the drain: time, ids, session, page. The drain
+      // builds messageId, ISO timestamp and context (about 3 µs of the call in V8, measured).
+      // A shallow copy of props, so changes the host makes after the call do not leak into the event;
+      // undefined fields vanish in JSON.
+      pending.push([now(), { type, anonymousId, userId, ...fields, [key]: props ? { ...props } : undefined }, session.id(true), pageContext()]);
       draining ??= Promise.resolve().then(drain);
     } catch (err) {
-      report('invalid_event', `Dropped ${type}: ${(err as Error)?.message}`, err);
+      dropInvalid(type, err);
     }
   };
 
@@ -182,16 +181,16 @@ export function createAnalytics<E extends object = Record<string, Properties>>(o
   };
 
   const analytics: Analytics<Record<string, Properties>> = {
-    track: (event, properties, opts) => needName('track', event) && enqueue('track', { event }, properties, 'properties', opts),
-    page: (name, properties, opts) => enqueue('page', name ? { name } : {}, { ...pageContext(), ...properties }, 'properties', opts),
-    screen: (name, properties, opts) => needName('screen', name) && enqueue('screen', { name }, properties, 'properties', opts),
+    track: (event, properties, opts) => needName('track', event) && enqueue('track', { event }, properties, opts),
+    page: (name, properties, opts) => enqueue('page', name ? { name } : {}, { ...pageContext(), ...properties }, opts),
+    screen: (name, properties, opts) => needName('screen', name) && enqueue('screen', { name }, properties, opts),
     identify(id, traits, opts) {
       if (!needName('identify', id)) return;
       kv.set(UID, (userId = id));
-      enqueue('identify', {}, traits, 'traits', opts);
+      enqueue('identify', {}, traits, opts, 'traits');
     },
-    group: (groupId, traits, opts) => needName('group', groupId) && enqueue('group', { groupId }, traits, 'traits', opts),
-    alias: (id, previousId, opts) => needName('alias', id) && enqueue('alias', { userId: id, previousId: previousId ?? userId ?? anonymousId }, null, 'properties', opts),
+    group: (groupId, traits, opts) => needName('group', groupId) && enqueue('group', { groupId }, traits, opts, 'traits'),
+    alias: (id, previousId, opts) => needName('alias', id) && enqueue('alias', { userId: id, previousId: previousId ?? userId ?? anonymousId }, null, opts),
     reset() {
       kv.remove(UID);
       userId = undefined;

@@ -1,16 +1,25 @@
 import type { EventContext } from './types';
 import { version } from '../package.json';
 
-/** `context.page`, read at each call since single-page apps navigate without reloading. */
+let last: EventContext['page'];
+
+/**
+ * `context.page`, read at each call since single-page apps navigate without reloading. Chromium's
+ * `location.pathname` and `.search` cost up to ~1 µs each: they are read again only when `href` changed.
+ */
 export function pageContext(): EventContext['page'] {
-  if (typeof location == 'undefined') return;
+  const l = globalThis.location;
   const d = globalThis.document;
-  return { path: location.pathname, url: location.href, referrer: d?.referrer ?? '', title: d?.title ?? '', search: location.search };
+  if (!l) return;
+  const url = l.href;
+  if (url != last?.url) last = { path: l.pathname, url, search: l.search } as EventContext['page'];
+  return { ...last!, referrer: d?.referrer ?? '', title: d?.title ?? '' };
 }
 
 /**
  * Returns the builder of each event's `context`. Fields that do not change during a page's life
- * are read once here (Intl and screen reads are slow); page and campaign are read per call.
+ * are read once here (Intl and screen reads are slow); `page` is read at the call (`pageContext()`),
+ * the rest is built in the drain, off `track()`'s synchronous path.
  */
 export function createContext() {
   const n = globalThis.navigator;
@@ -21,23 +30,15 @@ export function createContext() {
     base.timezone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   } catch {}
   if (s) base.screen = { width: s.width, height: s.height, density: globalThis.devicePixelRatio ?? 1 };
-  let lastSearch: string | undefined;
-  let campaign: Record<string, string> | undefined;
 
-  return (sessionId: string): EventContext => {
+  return (sessionId: string, page: EventContext['page']): EventContext => {
     const c = { ...base, sessionId } as EventContext;
-    const page = pageContext();
     if (page) {
       c.page = page;
-      // `utm_*` parameters as Segment's `context.campaign` (`utm_campaign` becomes `name`); parsed once per URL.
-      if (page.search !== lastSearch) {
-        lastSearch = page.search;
-        campaign = undefined;
-        new URLSearchParams(page.search).forEach((v, k) => {
-          if (v && /^utm_/.test(k)) (campaign ??= {})[k == 'utm_campaign' ? 'name' : k.slice(4)] = v;
-        });
-      }
-      if (campaign) c.campaign = campaign;
+      // `utm_*` parameters as Segment's `context.campaign` (`utm_campaign` becomes `name`).
+      new URLSearchParams(page.search).forEach((v, k) => {
+        if (v && /^utm_/.test(k)) ((c.campaign ??= {}) as Record<string, string>)[k == 'utm_campaign' ? 'name' : k.slice(4)] = v;
+      });
     }
     return c;
   };

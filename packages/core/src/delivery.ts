@@ -4,6 +4,7 @@ import type { LockManager } from './lockManager';
 import type { OnlineManager } from './onlineManager';
 import type { Emitter } from './emitter';
 import type { Reporter } from './errors';
+import type { Logger } from './logger';
 import type { AnalyticsOptions } from './options';
 import type { Queue } from './queue';
 import type { FetchLike } from './transport';
@@ -20,6 +21,14 @@ export interface DeliveryDeps {
   random: () => number;
   emit: Emitter<AnalyticsEventMap>['emit'];
   report: Reporter;
+  log: Logger;
+}
+
+/** What the collector answers: `{ accepted, duplicates }`, and on a 400 `error.details` per rejected event. */
+interface IngestAnswer {
+  accepted?: number;
+  duplicates?: number;
+  error?: { code: string; message: string; details?: Array<{ index: number; messageId: string | null; code: string; message: string }> };
 }
 
 export type Delivery = ReturnType<typeof createDelivery>;
@@ -31,7 +40,7 @@ const isRetryable = (status: number) => status == 0 || status == 408 || status =
  * until it is empty, a request fails (then waits with backoff) or the browser goes offline.
  */
 export function createDelivery(options: AnalyticsOptions, d: DeliveryDeps) {
-  const { queue, now, emit, report } = d;
+  const { queue, now, emit, report, log } = d;
   const { writeKey, retry = {} } = options;
   const flushAt = options.flushAt ?? 20;
   const flushInterval = options.flushInterval ?? 1000;
@@ -44,6 +53,7 @@ export function createDelivery(options: AnalyticsOptions, d: DeliveryDeps) {
   let due = Infinity;
   let running: Promise<void> | undefined;
   let again = false;
+  let waiting: Promise<unknown> | undefined;
   let stopped = false;
 
   const schedule = (ms: number) => {
@@ -60,6 +70,7 @@ export function createDelivery(options: AnalyticsOptions, d: DeliveryDeps) {
     let status = 0;
     let retryAfter: number | undefined;
     let cause: unknown;
+    let answer: IngestAnswer | undefined;
     try {
       const res = await d.fetch!(d.url, {
         method: 'POST',
@@ -68,14 +79,12 @@ export function createDelivery(options: AnalyticsOptions, d: DeliveryDeps) {
       });
       status = res.status;
       retryAfter = parseRetryAfter(res.headers.get('Retry-After'), now());
+      // Read every answer: an unread body holds its connection, and a 400 lists the rejected events.
+      answer = (await res.json?.().catch(() => {})) as IngestAnswer | undefined;
     } catch (err) {
       cause = err;
     }
-    if (status >= 200 && status < 300) {
-      attempt = 0;
-      await queue.remove(batch);
-      emit('delivered', { count: batch.length, messageIds: ids(batch) });
-    } else if (isRetryable(status)) {
+    if (isRetryable(status)) {
       attempt++;
       // The server's Retry-After wins over our backoff (both ways: longer or shorter).
       const wait = retryAfter ?? backoffDelay(attempt, retry.baseDelay ?? 1000, retry.maxDelay ?? 30_000, d.random);
@@ -83,33 +92,42 @@ export function createDelivery(options: AnalyticsOptions, d: DeliveryDeps) {
       schedule(wait);
       report('delivery', `Send failed (${status || 'network'}), retry in ${wait} ms`, cause, { status, retryIn: wait });
     } else if (status != 413 || batch.length < 2) {
-      // 400 (the collector already kept the valid events), 401, 403, 404...: retrying cannot help.
+      // 2xx, or 400 (the collector kept the valid events), 401, 403, 404...: retrying cannot help.
+      attempt = 0;
       await queue.remove(batch);
-      report('delivery', 'Batch rejected: HTTP ' + status, undefined, { status });
-      emit('dropped', { reason: 'rejected', count: batch.length, messageIds: ids(batch), status });
+      const details = answer?.error?.details;
+      // Delivered: a 2xx batch, or what a 400's `error.details` does not list (the collector stored
+      // those); every other event goes to `lost`.
+      const lost: QueueItem[] = [];
+      const done = batch.filter((item, i) => status < 300 || (details?.some && !details.some((x) => x.index === i)) || !lost.push(item));
+      if (lost[0]) report('delivery', 'Batch rejected: HTTP ' + status, undefined, { status }), emit('dropped', { reason: 'rejected', count: lost.length, messageIds: ids(lost), status, error: answer?.error?.message });
+      if (done[0]) log('delivered', done.length, answer), emit('delivered', { count: done.length, messageIds: ids(done) });
     }
     return status;
+  };
+
+  // Holding the lock: re-read the shared queue and send until it is empty, offline or failing.
+  const work = async () => {
+    await queue.sync();
+    let maxCount = flushAt;
+    while (!stopped && d.online.isOnline()) {
+      const batch = takeBatch(queue.items, maxCount, maxBatchBytes);
+      // Events other tabs store meanwhile go out with their own pass (they queue for the lock).
+      if (!batch.length) return;
+      const status = await send(batch);
+      if (status == 413 && batch.length > 1) {
+        // Payload too large: resend in halves (halving the count halves the bytes too).
+        maxCount = Math.ceil(batch.length / 2);
+      } else if (isRetryable(status)) return;
+    }
   };
 
   const pass = async (force: boolean) => {
     if (!d.fetch || !d.online.isOnline()) return;
     if (!force && now() < backoffUntil) return schedule(backoffUntil - now());
-    const got = await d.locks.request(lockName, async () => {
-      await queue.sync();
-      let maxCount = flushAt;
-      while (!stopped && d.online.isOnline()) {
-        const batch = takeBatch(queue.items, maxCount, maxBatchBytes);
-        // Events other tabs store meanwhile go out with the next pass (theirs retry the lock).
-        if (!batch.length) return;
-        const status = await send(batch);
-        if (status == 413 && batch.length > 1) {
-          // Payload too large: resend in halves (halving the count halves the bytes too).
-          maxCount = Math.ceil(batch.length / 2);
-        } else if (isRetryable(status)) return;
-      }
-    });
-    // Another tab holds the lock; if it stops before sending our events, try again later.
-    if (!got && queue.items.length) schedule(flushInterval);
+    // Another tab is flushing. Queue for the lock (one waiter per tab): if that tab dies holding it
+    // (closed mid-request, its beacon lost), its events are still in storage and we send them.
+    if (!(await d.locks.request(lockName, work))) waiting ??= d.locks.request(lockName, work, true).then(() => (waiting = undefined));
   };
 
   const flush = (force: boolean): Promise<void> => {

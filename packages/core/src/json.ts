@@ -11,12 +11,8 @@ export function toJSON(value: unknown): string {
   });
 }
 
-/** UTF-8 byte length of a string without allocating (surrogate pairs count 4). */
-export function byteLength(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    n += c < 0x80 ? 0 : c < 0x800 || (c >= 0xd800 && c < 0xe000) ? 1 : 2;
-  }
-  return n;
-}
+/**
+ * UTF-8 byte length of a string (lone surrogates count 3, as their encoding U+FFFD). Allocates, but
+ * runs off `track()`'s synchronous path, and is ~60 B gzipped smaller than a charCode loop.
+ */
+export const byteLength = (s: string): number => new TextEncoder().encode(s).length;

@@ -3,8 +3,10 @@ export interface LockManager {
   /**
    * Run `task` holding the lock `name` if nobody holds it; resolve `false` without running it
    * otherwise (`ifAvailable`: a busy lock means another tab is already flushing the same queue).
+   * With `wait`, queue for the lock instead and run `task` once it is granted (also when the
+   * holder's tab dies), then resolve `true`.
    */
-  request(name: string, task: () => Promise<void>): Promise<boolean>;
+  request(name: string, task: () => Promise<void>, wait?: boolean): Promise<boolean>;
 }
 
 /**
@@ -15,9 +17,9 @@ export interface LockManager {
 export function createLockManager(): LockManager {
   const locks = globalThis.navigator?.locks;
   return {
-    request: (name, task) =>
+    request: (name, task, wait) =>
       locks
-        ? (locks.request(name, { ifAvailable: true }, async (lock) => !!lock && (await task(), true)) as unknown as Promise<boolean>)
+        ? (locks.request(name, { ifAvailable: !wait }, async (lock) => !!lock && (await task(), true)) as unknown as Promise<boolean>)
         : task().then(() => true),
   };
 }
@@ -28,11 +30,15 @@ export function createLockManager(): LockManager {
  */
 export function createLocalLockManager(): LockManager {
   return {
-    request: async (name, task) => {
-      if (held.has(name)) return false;
-      held.add(name);
+    request: async (name, task, wait) => {
+      while (held.has(name)) {
+        if (!wait) return false;
+        await held.get(name);
+      }
+      const run = task();
+      held.set(name, run.catch(() => {}));
       try {
-        await task();
+        await run;
         return true;
       } finally {
         held.delete(name);
@@ -41,4 +47,5 @@ export function createLocalLockManager(): LockManager {
   };
 }
 
-const held = new Set<string>();
+// Lock name -> the holder's task, settled (waiters await it).
+const held = new Map<string, Promise<void>>();

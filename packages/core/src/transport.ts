@@ -2,6 +2,8 @@
 export interface TransportResponse {
   status: number;
   headers: { get(name: string): string | null };
+  /** The parsed body (`{ accepted, duplicates }`, per-event errors on a 400); read so the connection is released. */
+  json?(): Promise<unknown>;
 }
 
 /** A `fetch`-compatible function. Inject a fake through `env.fetch` to test without a network. */

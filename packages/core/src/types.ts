@@ -86,6 +86,8 @@ export interface DroppedEvent {
   messageIds: string[];
   /** HTTP status for `rejected`. */
   status?: number;
+  /** For `rejected`: the collector's `error.message`, when its answer had one. */
+  error?: string | undefined;
 }
 
 /** Events emitted by `analytics.on()`. */

@@ -30,6 +30,21 @@ describe('resolveCliOptions', () => {
     expect(resolveCliOptions([], { SIGHTLINE_PORT: '' })).toEqual({ kind: 'run', options: {} });
   });
 
+  it('reads the rate limit (0 turns it off) and the retention of the development project', () => {
+    expect(resolveCliOptions(['--rate-limit', '50', '--retention-days', '30'], {})).toEqual({
+      kind: 'run',
+      options: { rateLimit: { requestsPerSecond: 50, burst: 100 }, retentionDays: 30 },
+    });
+    expect(resolveCliOptions([], { SIGHTLINE_RATE_LIMIT: '0', SIGHTLINE_RETENTION_DAYS: '7' })).toEqual({
+      kind: 'run',
+      options: { rateLimit: false, retentionDays: 7 },
+    });
+    expect(() => resolveCliOptions(['--rate-limit', '-1'], {})).toThrow(/--rate-limit/);
+    expect(() => resolveCliOptions(['--rate-limit', 'fast'], {})).toThrow(/--rate-limit/);
+    for (const bad of ['0', '1.5', '1e3', 'x']) expect(() => resolveCliOptions(['--retention-days', bad], {})).toThrow(/--retention-days/);
+    expect(resolveCliOptions(['--help'], {})).toMatchObject({ text: expect.stringMatching(/--retention-days[\s\S]*SIGHTLINE_RATE_LIMIT/) });
+  });
+
   it('prints help and refuses bad input with a clear message', () => {
     expect(resolveCliOptions(['--help'], {})).toMatchObject({ kind: 'help', text: expect.stringContaining('--database-url') });
     expect(() => resolveCliOptions(['--port', 'abc'], {})).toThrow(/--port/);

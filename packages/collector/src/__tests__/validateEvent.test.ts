@@ -49,4 +49,19 @@ describe('validateEvent', () => {
     const literal = validateEvent({ type: 'track', event: 'E', anonymousId: 'a', properties: { s: '\\u0000 and 😀' } }, ctx);
     expect(isEventError(literal)).toBe(false);
   });
+
+  it('keeps the JSON texts of properties, traits and context as JSON.stringify writes them', () => {
+    const properties = { q: 'say "hi" \\ \n \u0001 😀 é', n: [1.5, -0, 1e21, null] };
+    const context = { traits: { t: '\u2028' }, sessionId: 's' };
+    const row = validateEvent({ type: 'identify', userId: 'u', properties, context }, ctx) as EventRow;
+    expect(row.properties).toBe(JSON.stringify(properties));
+    expect(row.context).toBe(JSON.stringify(context));
+    // RudderStack's context.traits stand in for missing traits.
+    expect(row.traits).toBe(JSON.stringify(context.traits));
+  });
+
+  it('replaces lone surrogates in a messageId as PostgreSQL would store them, and reports the id as sent', () => {
+    expect(validateEvent({ type: 'track', event: 'E', anonymousId: 'a', messageId: 'm\ud800-😀' }, ctx)).toMatchObject({ messageId: 'm\ufffd-😀' });
+    expect(validateEvent({ type: 'nope', messageId: 'm\udc00' }, ctx)).toMatchObject({ code: 'invalid_type', messageId: 'm\udc00' });
+  });
 });

@@ -27,13 +27,19 @@ export interface StoredEvent {
 export const RECENT_LIMIT = { default: 50, max: 1000 } as const;
 
 /**
- * Check a read token and return its project. A write key is refused with 403,
- * so a key shipped in a web page can never read data back.
+ * Check a read token and return its project. A known write key, sent as
+ * Basic or as Bearer, is refused with 403, so a key shipped in a web page can
+ * never read data back; anything unknown or unusable is 401.
  */
 export async function authenticateReader(keys: KeyStore, request: FastifyRequest): Promise<string> {
   const auth = parseAuthorization(request.headers.authorization);
   if (auth === null) throw new HttpError(401, 'unauthorized', 'Missing read token: send Authorization: Bearer <read token>.');
-  if (auth.scheme === 'basic') throw new HttpError(403, 'forbidden', 'A write key cannot read; use a read token (Authorization: Bearer).');
+  if (auth.scheme === 'basic') {
+    if ((await keys.projectForWriteKey(auth.writeKey)) !== null) {
+      throw new HttpError(403, 'forbidden', 'A write key cannot read; use a read token (Authorization: Bearer).');
+    }
+    throw new HttpError(401, 'unauthorized', 'Unknown key: send Authorization: Bearer <read token>.');
+  }
   const projectId = await keys.projectForReadToken(auth.token);
   if (projectId === null) {
     // A write key sent as a bearer token is still a write key: say so.
@@ -75,9 +81,11 @@ export function registerEventRoutes(app: FastifyInstance, deps: { db: Queryable;
     const raw = (request.query as Record<string, unknown>)['limit'];
     let limit: number = RECENT_LIMIT.default;
     if (raw !== undefined) {
-      limit = Number(raw);
-      if (!Number.isInteger(limit) || limit < 1) throw new HttpError(400, 'invalid_query', 'limit must be a positive integer.');
-      limit = Math.min(limit, RECENT_LIMIT.max);
+      // Digits only: Number() would also take 1e3, 0x10, 1.0 or ' 5'.
+      if (typeof raw !== 'string' || !/^\d+$/.test(raw) || Number(raw) < 1) {
+        throw new HttpError(400, 'invalid_query', 'limit must be a positive integer (digits only).');
+      }
+      limit = Math.min(Number(raw), RECENT_LIMIT.max);
     }
     const { rows } = await deps.db.query<EventRecord>(
       `SELECT message_id, type, event, name, user_id, anonymous_id, group_id, previous_id, session_id,

@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { setLogFields } from '../requestLog';
 import { parseAuthorization, type KeyStore } from '../auth';
 import { decodeBody } from '../decodeBody';
 import { HttpError, type EventError } from '../errors';
-import type { EventWriter, WriteResult } from '../eventWriter';
+import type { EventWriter } from '../eventWriter';
+import { isObject } from '../json';
 import type { RateLimiter } from '../rateLimiter';
 import { isEventError, parseTimestamp, validateEvent, type EventRow, type EventType } from '../validateEvent';
 
@@ -13,10 +15,15 @@ export interface IngestDeps {
   rateLimiter: RateLimiter | null;
   maxEventBytes: number;
   maxBatchBytes: number;
+  /** Rows queued or being inserted, shared by every request (see `maxQueuedRows`). */
+  backlog: Backlog;
 }
 
-/** The answer of an ingest request in which every event was valid. */
-export type IngestResult = WriteResult;
+/** Rows accepted for writing and not yet stored, and the bound past which ingest answers 503. */
+export interface Backlog {
+  rows: number;
+  readonly max: number;
+}
 
 /** Batch endpoints: Segment's `/v1/batch`, its browser's `/v1/b`, RudderStack's beacon path. */
 export const BATCH_PATHS = ['/v1/batch', '/v1/b', '/beacon/v1/batch'] as const;
@@ -37,9 +44,8 @@ export const SINGLE_PATHS: Readonly<Record<string, EventType>> = {
   '/v1/a': 'alias',
 };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+// The project of a request authenticated by its Authorization header, set before the body is read.
+const headerProject = new WeakMap<FastifyRequest, string>();
 
 function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
@@ -62,21 +68,30 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): vo
     return projectId;
   }
 
-  async function ingest(request: FastifyRequest, forcedType: EventType | undefined) {
-    const receivedAt = new Date().toISOString();
+  // Protocol 2.4 step 1, before the body is read: a present Authorization
+  // header is authenticated and rate limited here, so a 401 or 429 costs
+  // neither the upload nor its buffering.
+  async function authenticateHeader(request: FastifyRequest): Promise<void> {
     const auth = parseAuthorization(request.headers.authorization);
-    if (auth?.scheme === 'bearer') {
+    if (auth === null) return;
+    if (auth.scheme === 'bearer') {
       throw new HttpError(401, 'unauthorized', 'Ingest takes a write key (Basic auth), not a read token.');
     }
-    // Authenticate before parsing when the header allows it: a bad key costs no decompression.
-    let projectId = auth ? await authenticate(auth.writeKey) : undefined;
-    const encoding = request.headers['content-encoding'];
-    const body = await decodeBody(request.body, Array.isArray(encoding) ? encoding[0] : encoding, deps.maxBatchBytes);
+    const projectId = await authenticate(auth.writeKey);
+    headerProject.set(request, projectId);
+    setLogFields(request, { projectId });
+  }
+
+  async function ingest(request: FastifyRequest, forcedType: EventType | undefined) {
+    const receivedAt = new Date().toISOString();
+    let projectId = headerProject.get(request);
+    const body = await decodeBody(request.body, request.headers['content-encoding'], deps.maxBatchBytes);
     const value = body.value;
     if (!isObject(value)) throw new HttpError(400, 'invalid_body', 'The body must be a JSON object.');
     if (projectId === undefined) {
       const query = request.query as Record<string, unknown>;
       projectId = await authenticate(stringOrUndefined(value['writeKey']) ?? stringOrUndefined(query['writeKey']));
+      setLogFields(request, { projectId });
     }
 
     let events: unknown[];
@@ -101,7 +116,21 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): vo
       if (isEventError(result)) errors.push(result);
       else rows.push(result);
     }
-    const written = await deps.writer.write(projectId, receivedAt, rows);
+    // The writer's queue has no bound of its own: past maxQueuedRows refuse
+    // (nothing stored; the client retries) rather than grow memory without end.
+    // A batch larger than the bound still goes through when nothing is queued.
+    const { backlog } = deps;
+    if (rows.length > 0 && backlog.rows > 0 && backlog.rows + rows.length > backlog.max) {
+      throw new HttpError(503, 'unavailable', 'The collector is busy storing earlier events; retry shortly.', null, { 'retry-after': '1' });
+    }
+    backlog.rows += rows.length;
+    let written;
+    try {
+      written = await deps.writer.write(projectId, receivedAt, rows);
+    } finally {
+      backlog.rows -= rows.length;
+    }
+    setLogFields(request, { accepted: written.accepted, duplicates: written.duplicates, invalid: errors.length });
     return { written, errors, total: events.length };
   }
 
@@ -113,6 +142,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): vo
     return reply.code(400).send({ ...error.toBody(), ...written });
   };
 
-  for (const path of BATCH_PATHS) app.post(path, handler(undefined));
-  for (const [path, type] of Object.entries(SINGLE_PATHS)) app.post(path, handler(type));
+  const preParsing = async (request: FastifyRequest) => authenticateHeader(request);
+  for (const path of BATCH_PATHS) app.post(path, { preParsing }, handler(undefined));
+  for (const [path, type] of Object.entries(SINGLE_PATHS)) app.post(path, { preParsing }, handler(type));
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { DroppedEvent, FetchLike, SightlineEvent } from '../index';
 import { setup, sleep } from './helpers';
 
 beforeEach(() => localStorage.clear());
@@ -67,6 +68,45 @@ describe('batching', () => {
     expect(new Date(e.timestamp).getTime()).toBeGreaterThan(Date.now() - 5000);
     expect(e.context.library).toEqual({ name: '@sightline/core', version: expect.any(String) });
     expect(e.context.sessionId).toBe(analytics.sessionId);
+  });
+});
+
+describe('what track() records at the call', () => {
+  it('track() leaves the ISO timestamp, messageId and context to the microtask drain', async () => {
+    const { analytics, collector } = setup();
+    const iso = vi.spyOn(Date.prototype, 'toISOString');
+    analytics.track('A');
+    analytics.track('B');
+    expect(iso).not.toHaveBeenCalled();
+    await analytics.flush();
+    const [a, b] = collector.requests[0]!.body.batch;
+    expect(a!.timestamp).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(a!.messageId < b!.messageId).toBe(true);
+  });
+
+  it('page, session, ids and properties are those of the call, though the event is built in the drain', async () => {
+    const { analytics, collector } = setup();
+    history.pushState({}, '', '/first?utm_source=news');
+    const props = { n: 1 };
+    analytics.track('A', props);
+    const session = analytics.sessionId;
+    const anonymousId = analytics.anonymousId;
+    // All before the microtask drain runs.
+    props.n = 2;
+    history.pushState({}, '', '/second');
+    analytics.reset();
+    analytics.identify('u1');
+    analytics.track('B');
+    await analytics.flush();
+    const [a, , b] = collector.requests.flatMap((r) => r.body.batch);
+    expect(a).toMatchObject({ event: 'A', properties: { n: 1 }, anonymousId, context: { sessionId: session, page: { path: '/first' }, campaign: { source: 'news' } } });
+    expect(a!.userId).toBeUndefined();
+    expect(b).toMatchObject({ event: 'B', userId: 'u1', anonymousId: analytics.anonymousId, context: { sessionId: analytics.sessionId, page: { path: '/second' } } });
+    expect(b!.anonymousId).not.toBe(anonymousId);
+    expect(b!.context.sessionId).not.toBe(session);
+    expect(b!.context.campaign).toBeUndefined();
+    expect(a!.messageId < b!.messageId).toBe(true);
+    expect(Date.parse(a!.timestamp)).toBeLessThanOrEqual(Date.parse(b!.timestamp));
   });
 });
 
@@ -188,5 +228,69 @@ describe('flush and shutdown', () => {
     analytics.track('A');
     await analytics.flush();
     expect(seen).toEqual([]);
+  });
+});
+
+describe('collector answers', () => {
+  /** A collector answering `status` with the JSON `body`; records each batch and whether its body was read. */
+  const answering = (status: number, body: (batch: SightlineEvent[]) => unknown) => {
+    const reads: string[] = [];
+    const batches: SightlineEvent[][] = [];
+    const fetch: FetchLike = async (_url, init) => {
+      const batch: SightlineEvent[] = JSON.parse(init.body).batch;
+      batches.push(batch);
+      return { status, headers: { get: () => null }, json: async () => (reads.push('json'), body(batch)) };
+    };
+    return { fetch, reads, batches };
+  };
+
+  it('reads the body of a 2xx (releasing the connection) and logs { accepted, duplicates } under debug', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const c = answering(200, () => ({ accepted: 1, duplicates: 1 }));
+    const { analytics, delivered } = setup({ debug: true, env: { fetch: c.fetch } });
+    analytics.track('A');
+    analytics.track('B');
+    await analytics.flush();
+    expect(c.reads).toEqual(['json']);
+    expect(delivered).toHaveLength(2);
+    expect(log).toHaveBeenCalledWith('[sightline]', 'delivered', 2, { accepted: 1, duplicates: 1 });
+  });
+
+  it('a 400 with per-event errors drops only the listed events; the rest count as delivered', async () => {
+    const c = answering(400, (batch) => ({
+      error: {
+        code: 'invalid_events',
+        message: '1 of 3 events are invalid; the others were stored.',
+        details: [{ index: 1, messageId: batch[1]!.messageId, code: 'invalid_string', message: 'event must be a string' }],
+      },
+      accepted: 2,
+      duplicates: 0,
+    }));
+    const { analytics, delivered, errors } = setup({ env: { fetch: c.fetch } });
+    const dropped: DroppedEvent[] = [];
+    analytics.on('dropped', (d) => dropped.push(d));
+    analytics.track('A');
+    analytics.track('B');
+    analytics.track('C');
+    await analytics.flush();
+    const [a, b, cc] = c.batches[0]!.map((e) => e.messageId);
+    expect(dropped).toEqual([
+      { reason: 'rejected', count: 1, messageIds: [b], status: 400, error: '1 of 3 events are invalid; the others were stored.' },
+    ]);
+    expect(delivered).toEqual([a, cc]);
+    expect(errors).toMatchObject([{ code: 'delivery', status: 400 }]);
+    // Settled: nothing is resent.
+    await analytics.flush();
+    expect(c.batches).toHaveLength(1);
+  });
+
+  it('a 400 whose body cannot be read drops the whole batch', async () => {
+    const fetch: FetchLike = async () => ({ status: 400, headers: { get: () => null }, json: () => Promise.reject(new SyntaxError('Unexpected token <')) });
+    const { analytics, delivered, dropped } = setup({ env: { fetch } });
+    analytics.track('A');
+    analytics.track('B');
+    await analytics.flush();
+    expect(dropped).toEqual([{ reason: 'rejected', count: 2 }]);
+    expect(delivered).toEqual([]);
   });
 });

@@ -169,4 +169,34 @@ describe.each(backends)('three tabs on $name', (backend) => {
       await context.close();
     }
   });
+
+  it('a tab closed while it holds the flush lock: an idle tab that found the lock busy sends what it left', async () => {
+    const context = await browser.newContext();
+    try {
+      const closing = await openSdkPage(context, site);
+      const run = `orphaned-idle-${backend.name}`;
+      rig.setFault((request) =>
+        request.method !== 'POST'
+          ? undefined
+          : request.contentType?.startsWith('text/plain')
+          ? { drop: true }
+          : { delayResponseMs: 1_000 }
+      );
+      await trackMany(closing, 'Orphaned', run, 40);
+      await waitForPersisted(closing, rig.writeKey, 40);
+      await expect.poll(() => rig.proxy.requests.some((r) => r.method === 'POST' && r.endedAt === undefined)).toBe(true);
+      // Opened while the other tab flushes: its start-up flush finds the lock busy, then it stays idle.
+      const surviving = await openSdkPage(context, site);
+      await surviving.waitForTimeout(300);
+      await closing.close({ runBeforeUnload: true });
+      await closing.waitForEvent('close');
+      // Page-exit requests leave after the page is gone: keep losing them, so only the idle tab can deliver.
+      rig.setFault((request) => (request.method === 'POST' && request.contentType?.startsWith('text/plain') ? { drop: true } : undefined));
+
+      // No call in the surviving tab: its waiting lock request is granted when the closed tab's lock goes.
+      expect(await waitForDelivery(rig.collector.url, rig.readToken, run, 40, { timeoutMs: 15_000 })).toEqual(exactlyOnce(40));
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { createAnalytics, type Analytics, type Properties, type SightlineError } from '../index';
+import { createAnalytics, type Analytics, type FetchLike, type Properties, type SightlineError } from '../index';
 
 interface MyEvents {
   'Signed Up': { plan: 'free' | 'pro' };
@@ -43,6 +43,7 @@ describe('typed event maps', () => {
   it('types listeners and getters', () => {
     analytics.on('delivered', (d) => expectTypeOf(d.messageIds).toEqualTypeOf<string[]>());
     analytics.on('dropped', (d) => expectTypeOf(d.reason).toEqualTypeOf<'overflow' | 'rejected' | 'corrupt'>());
+    analytics.on('dropped', (d) => expectTypeOf(d.error).toEqualTypeOf<string | undefined>());
     analytics.on('error', (e) => expectTypeOf(e).toEqualTypeOf<SightlineError>());
     // @ts-expect-error: unknown emitter event
     analytics.on('sent', () => {});
@@ -60,5 +61,14 @@ describe('typed event maps', () => {
     // @ts-expect-error: required AI Generation fields missing
     analytics.trackAIGeneration({ model: 'm' });
     analytics.trackAIFeedback({ traceId: 't', score: 1 });
+  });
+
+  it('accepts a fetch-like env with or without a readable body', () => {
+    const bare: FetchLike = async () => ({ status: 200, headers: { get: () => null } });
+    const withBody: FetchLike = async () => ({ status: 200, headers: { get: () => null }, json: async () => ({ accepted: 1, duplicates: 0 }) });
+    createAnalytics({ writeKey: 'wk', env: { fetch: bare } });
+    createAnalytics({ writeKey: 'wk', env: { fetch: withBody } });
+    // The global fetch is a FetchLike.
+    expectTypeOf(fetch).toMatchTypeOf<FetchLike>();
   });
 });
