@@ -1,4 +1,5 @@
 import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 /**
  * Debian's Chromium. Playwright's own browser download is never used: CI and
@@ -42,3 +43,23 @@ export async function launchChromium(options: LaunchChromiumOptions = {}): Promi
 
 // Test files in other packages take Playwright's types from here: only packages/testing depends on playwright-core.
 export type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+
+/**
+ * Launch one Chromium for the calling test file (in `beforeAll`) and close it afterwards
+ * (in `afterAll`). Returns a handle whose `newContext()` opens an isolated profile.
+ */
+export function useChromium(options: LaunchChromiumOptions = {}): Pick<Browser, 'newContext'> {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launchChromium(options);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return {
+    newContext: (contextOptions) => {
+      if (!browser) throw new Error('useChromium(): Chromium is not running; call it at the top level of a test file');
+      return browser.newContext(contextOptions);
+    },
+  };
+}

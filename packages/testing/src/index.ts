@@ -1,6 +1,6 @@
 export { startPostgres, createDatabase, findPostgresBin } from './postgres';
 export type { PostgresServer, TestDatabase } from './postgres';
-export { launchChromium, chromiumArgs, chromiumExecutablePath } from './chromium';
+export { launchChromium, useChromium, chromiumArgs, chromiumExecutablePath } from './chromium';
 export type { Browser, BrowserContext, LaunchChromiumOptions, Page, Request } from './chromium';
 export { serveStatic } from './staticServer';
 export type { StaticFile, StaticFiles, StaticServer } from './staticServer';

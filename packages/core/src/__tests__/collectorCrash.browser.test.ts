@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   exactlyOnce,
-  launchChromium,
+  useChromium,
   openSdkPage,
   sdkLog,
   serveSdkPage,
@@ -13,18 +13,11 @@ import {
   waitForDelivery,
   type DeliveryRig,
   type SdkPageServer,
-  type Browser,
 } from '@sightline/testing';
 
 const backends = testBackends();
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 describe.each(backends)('collector crash on $name', (backend) => {
   let rig: DeliveryRig;

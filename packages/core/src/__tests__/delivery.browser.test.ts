@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   exactlyOnce,
-  launchChromium,
+  useChromium,
   openSdkPage,
   sdkLog,
   serveSdkPage,
@@ -15,19 +15,12 @@ import {
   waitForDelivery,
   type DeliveryRig,
   type SdkPageServer,
-  type Browser,
   type BrowserContext,
 } from '@sightline/testing';
 
 const backends = testBackends();
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 describe.each(backends)('delivery on $name', (backend) => {
   let rig: DeliveryRig;

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   exactlyOnce,
   fetchRecentEvents,
-  launchChromium,
+  useChromium,
   openSdkPage,
   pageConsole,
   sdkLog,
@@ -16,20 +16,13 @@ import {
   waitForPersisted,
   type DeliveryRig,
   type SdkPageServer,
-  type Browser,
   type BrowserContext,
   type Page,
 } from '@sightline/testing';
 
 const backends = testBackends();
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 describe.each(backends)('page lifecycle on $name', (backend) => {
   let rig: DeliveryRig;

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   exactlyOnce,
-  launchChromium,
+  useChromium,
   openSdkPage,
   serveSdkPage,
   sdkLog,
@@ -16,7 +16,6 @@ import {
   waitForPersisted,
   type DeliveryRig,
   type SdkPageServer,
-  type Browser,
   type Page,
   type Request,
 } from '@sightline/testing';
@@ -55,13 +54,7 @@ function recordBatches(page: Page, tab: number, into: SentBatch[]): void {
   page.on('requestfailed', done);
 }
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 describe.each(backends)('three tabs on $name', (backend) => {
   let rig: DeliveryRig;
