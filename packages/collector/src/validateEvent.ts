@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventError, EventErrorCode } from './errors';
+import { isObject } from './json';
 
 /** The six event types of the Segment spec. */
 export const EVENT_TYPES = ['track', 'page', 'screen', 'identify', 'group', 'alias'] as const;
@@ -59,10 +60,6 @@ export function parseTimestamp(value: unknown): string | undefined {
   // Years 1..9999: what both Date#toISOString and PostgreSQL read back as four digits.
   if (!(ms >= -62135596800000 && ms <= 253402300799999)) return undefined;
   return new Date(ms).toISOString();
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function fail(ctx: ValidateContext, messageId: string | null, code: EventErrorCode, message: string): EventError {
