@@ -15,12 +15,23 @@ import {
   waitForDelivery,
   waitForPersisted,
   type DeliveryRig,
+  type Fault,
+  type ProxiedRequest,
   type SdkPageServer,
   type Page,
   type Request,
 } from '@sightline/testing';
 
 const backends = testBackends();
+
+// Slow answers keep a tab inside its flush (holding the lock), and its page-exit beacons are lost,
+// so only IndexedDB and another tab can deliver what it leaves behind.
+const slowPostsLostBeacons = (request: ProxiedRequest): Fault | undefined =>
+  request.method !== 'POST'
+    ? undefined
+    : request.contentType?.startsWith('text/plain')
+      ? { drop: true }
+      : { delayResponseMs: 1_000 };
 
 interface SentBatch {
   tab: number;
@@ -139,15 +150,7 @@ describe.each(backends)('three tabs on $name', (backend) => {
     try {
       const [closing, surviving] = await Promise.all([openSdkPage(context, site), openSdkPage(context, site)]);
       const run = `orphaned-${backend.name}`;
-      // Slow answers keep the closing tab inside its flush (holding the lock); its page-exit
-      // requests are lost, so only IndexedDB and the other tab can deliver the rest.
-      rig.setFault((request) =>
-        request.method !== 'POST'
-          ? undefined
-          : request.contentType?.startsWith('text/plain')
-          ? { drop: true }
-          : { delayResponseMs: 1_000 }
-      );
+      rig.setFault(slowPostsLostBeacons);
       await trackMany(closing!, 'Orphaned', run, 40);
       await waitForPersisted(closing!, rig.writeKey, 40);
       await expect.poll(() => rig.proxy.requests.some((r) => r.method === 'POST' && r.endedAt === undefined)).toBe(true);
@@ -168,13 +171,7 @@ describe.each(backends)('three tabs on $name', (backend) => {
     try {
       const closing = await openSdkPage(context, site);
       const run = `orphaned-idle-${backend.name}`;
-      rig.setFault((request) =>
-        request.method !== 'POST'
-          ? undefined
-          : request.contentType?.startsWith('text/plain')
-          ? { drop: true }
-          : { delayResponseMs: 1_000 }
-      );
+      rig.setFault(slowPostsLostBeacons);
       await trackMany(closing, 'Orphaned', run, 40);
       await waitForPersisted(closing, rig.writeKey, 40);
       await expect.poll(() => rig.proxy.requests.some((r) => r.method === 'POST' && r.endedAt === undefined)).toBe(true);
