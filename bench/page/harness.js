@@ -27,8 +27,9 @@
       open.onsuccess = () => {
         const db = open.result;
         if (!db.objectStoreNames.contains('events')) { db.close(); return resolve(0); }
-        const req = db.transaction('events', 'readonly').objectStore('events').count();
-        req.onsuccess = () => { db.close(); resolve(req.result); };
+        // Records hold the [id, json] pairs of one drain; a plain string is one event (older layout).
+        const req = db.transaction('events', 'readonly').objectStore('events').getAll();
+        req.onsuccess = () => { db.close(); resolve(req.result.reduce((n, v) => n + (Array.isArray(v) ? v.length : 1), 0)); };
         req.onerror = () => { db.close(); reject(req.error); };
       };
     });
@@ -167,7 +168,7 @@
     /**
      * IndexedDB's own price in this browser, without the SDK: `n` values the size
      * of a real queued event, written 100 per transaction either one key per
-     * event (the SDK's design) or one record holding 100 events.
+     * event (the earlier design) or one record holding 100 events (the SDK's, decision 0006).
      */
     async idbFloor(n, mode) {
       const sample = await new Promise((resolve) => {
@@ -175,7 +176,7 @@
         open.onsuccess = () => {
           const db = open.result;
           const req = db.transaction('events', 'readonly').objectStore('events').openCursor();
-          req.onsuccess = () => { db.close(); resolve(req.result ? String(req.result.value) : 'x'.repeat(650)); };
+          req.onsuccess = () => { db.close(); const v = req.result?.value; resolve(Array.isArray(v) ? String(v[0]?.[1]) : v ? String(v) : 'x'.repeat(650)); };
         };
       });
       const name = 'bench-idb-floor-' + mode + '-' + Math.random();

@@ -12,7 +12,6 @@ import { createOnlineManager } from './onlineManager';
 import type { AnalyticsOptions } from './options';
 import { createPageExitManager } from './pageExitManager';
 import { createPlugins } from './plugins';
-import { applyPrivacy } from './privacy';
 import { createQueue } from './queue';
 import { createSession } from './session';
 import { idbStorage, memoryStorage, type QueueStorage } from './storage';
@@ -43,7 +42,7 @@ export function createAnalytics<E extends object = Record<string, Properties>>(o
   const now = env.now ?? Date.now;
   const log = createLogger(!!options.debug);
   const kv = env.kv ?? createKeyValueStore();
-  const rules = privacy.rules ?? [];
+  const { rules } = privacy;
   const emitter = createEmitter<AnalyticsEventMap>(log);
   // Debug: every drop in the console (deliveries are logged with the collector's answer).
   emitter.on('dropped', (d) => log('dropped', d));
@@ -58,7 +57,10 @@ export function createAnalytics<E extends object = Record<string, Properties>>(o
   };
 
   // Dev-only: inline so production bundles drop the check and its message.
-  if (typeof process != 'undefined' && process.env.NODE_ENV !== 'production' && !options.host && typeof location == 'undefined') console.warn('[sightline] No `host` and no page origin: pass `host` to createAnalytics().');
+  if (typeof process != 'undefined' && process.env.NODE_ENV !== 'production') {
+    if (!options.host && typeof location == 'undefined') console.warn('[sightline] No `host` and no page origin: pass `host` to createAnalytics().');
+    if (rules && typeof rules != 'function') console.warn('[sightline] privacy.rules must come from privacyRules([...]): events are dropped until then.');
+  }
 
   let storage: QueueStorage;
   const s = options.storage ?? 'auto';
@@ -113,11 +115,8 @@ export function createAnalytics<E extends object = Record<string, Properties>>(o
 
   const dropInvalid = (what: string, err: unknown) => report('invalid_event', `Dropped ${what}: ${(err as Error)?.message}`, err);
 
-  // Deferred half of every call: plugins, privacy, serialisation, size check, storage.
-  const prepare = async (raw: SightlineEvent) => {
-    let e = await plugins.run(raw);
+  const store = (e: SightlineEvent | null) => {
     if (!e) return;
-    if (rules.length) e = await applyPrivacy(e, rules, (err, rule) => report('privacy', `Cannot hash ${rule.path}: removed`, err));
     const json = toJSON(e);
     const size = byteLength(json);
     if (size > MAX_EVENT_BYTES) throw new RangeError(`${size} bytes serialised, over 32 KB`);
@@ -125,6 +124,14 @@ export function createAnalytics<E extends object = Record<string, Properties>>(o
     if (consent.optedOut || closed) return;
     plugins.deliver(e);
     queue.add({ id: e.messageId, json, size });
+  };
+  // Deferred half of every call: plugins, privacy, serialisation, size check, storage. Without
+  // plugins or rules it takes no promise per event (a fifth of the deferred cost in a profile).
+  const prepare = (raw: SightlineEvent): Promise<void> | void => {
+    const e = plugins.run(raw);
+    // Not a function (a plain array from JavaScript): throws, so the event is dropped and reported, never sent unmasked.
+    if (rules || e instanceof Promise) return Promise.resolve(e).then((x) => (x && rules ? rules(x, (err, rule) => report('privacy', `Cannot hash ${rule.path}: removed`, err)) : x)).then(store);
+    store(e);
   };
   const drain = async () => {
     await plugins.load();
@@ -135,7 +142,8 @@ export function createAnalytics<E extends object = Record<string, Properties>>(o
       for (const [t, fields, sessionId, page] of calls) {
         const e = { messageId: uuidv7(t), timestamp: new Date(t).toISOString(), ...fields, context: buildContext(sessionId, page) } as SightlineEvent;
         try {
-          await prepare(e);
+          const p = prepare(e);
+          if (p) await p;
         } catch (err) {
           dropInvalid(`${e.type} ${e.event ?? e.name ?? ''}`, err);
         }

@@ -31,14 +31,23 @@ export function createContext() {
   } catch {}
   if (s) base.screen = { width: s.width, height: s.height, density: globalThis.devicePixelRatio ?? 1 };
 
+  // The campaign of the last query string: parsed once per page, not per event. Shared between
+  // events, which are serialised and never mutated.
+  let search: string | undefined;
+  let campaign: Record<string, string> | undefined;
   return (sessionId: string, page: EventContext['page']): EventContext => {
     const c = { ...base, sessionId } as EventContext;
     if (page) {
       c.page = page;
-      // `utm_*` parameters as Segment's `context.campaign` (`utm_campaign` becomes `name`).
-      new URLSearchParams(page.search).forEach((v, k) => {
-        if (v && /^utm_/.test(k)) ((c.campaign ??= {}) as Record<string, string>)[k == 'utm_campaign' ? 'name' : k.slice(4)] = v;
-      });
+      if (page.search !== search) {
+        search = page.search;
+        campaign = undefined;
+        // `utm_*` parameters as Segment's `context.campaign` (`utm_campaign` becomes `name`).
+        new URLSearchParams(search).forEach((v, k) => {
+          if (v && /^utm_/.test(k)) (campaign ??= {})[k == 'utm_campaign' ? 'name' : k.slice(4)] = v;
+        });
+      }
+      if (campaign) c.campaign = campaign;
     }
     return c;
   };

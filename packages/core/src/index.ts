@@ -8,7 +8,7 @@ export { createLocalLockManager as unstable_createLocalLockManager, createLockMa
 export { createOnlineManager as unstable_createOnlineManager, type OnlineManager } from './onlineManager';
 export type { AnalyticsOptions, Environment } from './options';
 export { createPageExitManager as unstable_createPageExitManager, type PageExitManager } from './pageExitManager';
-export type { PrivacyOptions } from './privacy';
+export { privacyRules, type PrivacyOptions, type PrivacyRules } from './privacy';
 export { SESSION_TIMEOUT } from './session';
 export { idbStorage as unstable_idbStorage, memoryStorage as unstable_memoryStorage, type QueueStorage } from './storage';
 export type { BeaconLike, FetchLike, TransportResponse } from './transport';

@@ -57,7 +57,7 @@ export interface AnalyticsOptions {
   storage?: 'auto' | 'memory' | QueueStorage;
   /** @default { baseDelay: 1000, maxDelay: 30000 } */
   retry?: RetryOptions;
-  /** @default { rules: [], honorGlobalPrivacyControl: false } */
+  /** @default { honorGlobalPrivacyControl: false } (no rules) */
   privacy?: PrivacyOptions;
   /** @default { categories: {} } */
   consent?: ConsentOptions;

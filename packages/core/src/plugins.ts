@@ -14,6 +14,20 @@ export function createPlugins(plugins: readonly Plugin[], fail: (plugin: Plugin,
   const destinations = stage('destination');
   let ready: Promise<unknown> | undefined;
 
+  const runChain = async (e: SightlineEvent): Promise<SightlineEvent | null> => {
+    for (const p of chain) {
+      if (failed.has(p)) continue;
+      try {
+        const r = await p.process!(e);
+        if (r === null) return null;
+        if (r && typeof r == 'object') e = r;
+      } catch (err) {
+        fail(p, err);
+      }
+    }
+    return e;
+  };
+
   return {
     /** Resolves once every `load()` settled (or timed out). */
     load: (): Promise<unknown> =>
@@ -29,20 +43,8 @@ export function createPlugins(plugins: readonly Plugin[], fail: (plugin: Plugin,
             ]),
         ),
       )),
-    /** `before` then `enrichment`; `null` when a plugin dropped the event. */
-    async run(e: SightlineEvent): Promise<SightlineEvent | null> {
-      for (const p of chain) {
-        if (failed.has(p)) continue;
-        try {
-          const r = await p.process!(e);
-          if (r === null) return null;
-          if (r && typeof r == 'object') e = r;
-        } catch (err) {
-          fail(p, err);
-        }
-      }
-      return e;
-    },
+    /** `before` then `enrichment`; `null` when a plugin dropped the event. Synchronous when there are none. */
+    run: (e: SightlineEvent): SightlineEvent | null | Promise<SightlineEvent | null> => (chain[0] ? runChain(e) : e),
     /** Hand the final event to every destination, without waiting: a slow one never delays delivery. */
     deliver(e: SightlineEvent): void {
       for (const p of destinations) {

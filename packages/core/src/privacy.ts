@@ -1,9 +1,16 @@
 import type { PrivacyRule, Properties, SightlineEvent } from './types';
 
+/** Property rules made by {@link privacyRules}, ready to run on an event. */
+export type PrivacyRules = (e: SightlineEvent, onFail: (err: unknown, rule: PrivacyRule) => void) => Promise<SightlineEvent>;
+
 /** Privacy options: property rules and Global Privacy Control. */
 export interface PrivacyOptions {
-  /** Rules applied to `properties` and `traits` of every event before it is stored or sent. @default [] */
-  rules?: PrivacyRule[];
+  /**
+   * Rules applied to `properties` and `traits` of every event before it is stored or sent, made by
+   * `privacyRules([...])` (an import, so apps without rules do not ship the code).
+   * @default none
+   */
+  rules?: PrivacyRules;
   /** Treat `navigator.globalPrivacyControl === true` as an opt-out (an explicit `optIn()` overrides it). @default false */
   honorGlobalPrivacyControl?: boolean;
 }
@@ -12,6 +19,16 @@ export interface PrivacyOptions {
 export async function sha256Hex(s: string): Promise<string> {
   const d = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(s));
   return Array.from(new Uint8Array(d), (b) => (b + 256).toString(16).slice(1)).join('');
+}
+
+/**
+ * Compile property rules for `createAnalytics({ privacy: { rules } })`.
+ *
+ * @example
+ * createAnalytics({ writeKey, privacy: { rules: privacyRules([{ path: 'email', action: 'hash' }, { path: 'card', action: 'mask' }]) } });
+ */
+export function privacyRules(rules: readonly PrivacyRule[]): PrivacyRules {
+  return (e, onFail) => applyPrivacy(e, rules, onFail);
 }
 
 /**

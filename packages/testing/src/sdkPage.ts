@@ -114,7 +114,7 @@ export async function sdkLog(page: Page): Promise<SdkPageLog> {
 
 /**
  * Resolves once the SDK's IndexedDB queue (`sightline-<writeKey>`, store `events`,
- * as core documents it) holds at least `count` events.
+ * records as core's `idbStorage` documents them) holds at least `count` events.
  *
  * Chromium aborts IndexedDB transactions that have not committed when a page is
  * torn down, so an event tracked a few milliseconds before a tab closes may exist
@@ -131,8 +131,9 @@ export async function waitForPersisted(page: Page, writeKey: string, count: numb
     open.onsuccess = () => {
       const db = open.result;
       try {
-        const req = db.transaction('events', 'readonly').objectStore('events').count();
-        req.onsuccess = () => { db.close(); resolve(req.result); };
+        // A record holds the [id, json] pairs of one drain; a plain string is one event.
+        const req = db.transaction('events', 'readonly').objectStore('events').getAll();
+        req.onsuccess = () => { db.close(); resolve(req.result.reduce((n, v) => n + (Array.isArray(v) ? v.length : 1), 0)); };
         req.onerror = () => { db.close(); resolve(0); };
       } catch { db.close(); resolve(0); }
     };

@@ -1,6 +1,6 @@
 import { createStore, entries, set, setMany } from 'idb-keyval';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { unstable_memoryStorage, type QueueStorage } from '../index';
+import { unstable_idbStorage, unstable_memoryStorage, type QueueStorage } from '../index';
 import { setup, sleep, uniqueKey } from './helpers';
 
 beforeEach(() => localStorage.clear());
@@ -33,16 +33,24 @@ describe('queue bounds', () => {
 });
 
 describe('IndexedDB persistence', () => {
-  it('stores one key per event, keyed by messageId', async () => {
+  it('stores the events of one drain as one record keyed by the first messageId', async () => {
     const writeKey = uniqueKey();
     const { analytics, online } = setup({ writeKey, storage: 'auto' });
     online.set(false);
     analytics.track('A');
     analytics.track('B');
     await analytics.flush();
+    analytics.track('C');
+    await analytics.flush();
     const rows = await stored(writeKey);
     expect(rows).toHaveLength(2);
-    for (const [key, value] of rows) expect(JSON.parse(value as string).messageId).toBe(key);
+    // Each record holds [id, json] pairs, keyed by its first id; each id is its event's messageId.
+    const records = rows.map(([key, value]) => [key, value as Array<[string, string]>] as const);
+    expect(records.map(([, pairs]) => pairs.map(([, json]) => JSON.parse(json).event))).toEqual([['A', 'B'], ['C']]);
+    for (const [key, pairs] of records) {
+      expect(key).toBe(pairs[0]![0]);
+      for (const [id, json] of pairs) expect(JSON.parse(json).messageId).toBe(id);
+    }
   });
 
   it('survives a reload: a new instance on the same store sends what the old one left, none lost', async () => {
@@ -104,6 +112,54 @@ describe('IndexedDB persistence', () => {
     analytics.track('Mine');
     await analytics.flush();
     expect(collector.names()).toEqual(['From Other Tab', 'Mine']);
+  });
+});
+
+describe('idbStorage records', () => {
+  const entry = (id: string): [string, string] => [id, JSON.stringify({ type: 'track', event: id, messageId: id, anonymousId: 'a', context: {} })];
+
+  it('deleting part of a record rewrites it with the rest; deleting the rest removes it', async () => {
+    const name = 'sightline-' + uniqueKey();
+    const storage = unstable_idbStorage(name);
+    await storage.setMany([entry('m1'), entry('m2'), entry('m3')]);
+    await storage.delMany(['m2']);
+    expect((await storage.entries()).map(([k]) => k)).toEqual(['m1', 'm3']);
+    expect(await entries(createStore(name, 'events'))).toEqual([['m1', [entry('m1'), entry('m3')]]]);
+    await storage.delMany(['m1', 'm3']);
+    expect(await entries(createStore(name, 'events'))).toEqual([]);
+  });
+
+  it("a second instance (another tab) deletes inside records it has read, without losing the others' events", async () => {
+    const name = 'sightline-' + uniqueKey();
+    const tabA = unstable_idbStorage(name);
+    const tabB = unstable_idbStorage(name);
+    await tabA.setMany([entry('a1'), entry('a2')]);
+    await tabB.setMany([entry('b1')]);
+    await tabB.entries();
+    await tabB.delMany(['a1', 'b1']);
+    // A keeps writing after B rewrote A's record: nothing of either is lost.
+    await tabA.setMany([entry('a3')]);
+    expect((await tabA.entries()).map(([k]) => k).sort()).toEqual(['a2', 'a3']);
+  });
+
+  it('reads and deletes events stored one key each (the earlier layout)', async () => {
+    const name = 'sightline-' + uniqueKey();
+    await setMany([entry('old1'), entry('old2')], createStore(name, 'events'));
+    const storage = unstable_idbStorage(name);
+    expect((await storage.entries()).map(([k]) => k)).toEqual(['old1', 'old2']);
+    await storage.delMany(['old1']);
+    expect(await entries(createStore(name, 'events'))).toEqual([entry('old2')]);
+  });
+
+  it('a record with a corrupt entry loses that entry only', async () => {
+    const writeKey = uniqueKey();
+    const good = { type: 'track', event: 'Good', messageId: 'm-good', timestamp: new Date().toISOString(), anonymousId: 'a', context: {} };
+    await set('m-good', [['m-good', JSON.stringify(good)], [7, { not: 'json' }], ['m-half']], createStore('sightline-' + writeKey, 'events'));
+    const { analytics, collector, dropped } = setup({ writeKey, storage: 'auto' });
+    await analytics.flush();
+    expect(collector.names()).toEqual(['Good']);
+    expect(dropped).toEqual([{ reason: 'corrupt', count: 2 }]);
+    await vi.waitFor(async () => expect(await stored(writeKey)).toHaveLength(0));
   });
 });
 

@@ -33,12 +33,27 @@ describe('invalid input is reported, dropped alone, never thrown', () => {
     expect(errors.every((e) => e.code === 'invalid_event')).toBe(true);
     const text = errors.map((e) => e.message).join('\n');
     expect(text).toMatch(/Cycle.*circular/i);
-    expect(text).toMatch(/BigInt.*bigint/);
+    expect(text).toMatch(/BigInt.*serialize a BigInt/);
     expect(text).toMatch(/Fn.*function/);
     expect(text).toMatch(/Huge.*over 32 KB/);
     expect(text).toMatch(/Wide.*over 32 KB/);
     expect(text).toMatch(/track\(\) needs a non-empty string/);
     expect(errors.every((e) => e.message.startsWith('[sightline] '))).toBe(true);
+  });
+
+  it('in production, functions and symbols are left out as JSON does and the event is sent; BigInt still fails', async () => {
+    vi.stubEnv('NODE_ENV', 'production');
+    try {
+      const { analytics, collector, errors } = setup();
+      analytics.track('Fn', { f: () => 1, s: Symbol('x'), keep: 1 });
+      analytics.track('BigInt', { n: 10n });
+      await analytics.flush();
+      expect(collector.names()).toEqual(['Fn']);
+      expect(collector.requests[0]!.body.batch[0]!.properties).toEqual({ keep: 1 });
+      expect(errors.map((e) => e.code)).toEqual(['invalid_event']);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('a throwing onError or listener never reaches the host', async () => {
