@@ -86,6 +86,8 @@ export async function runTrack({ quick = false, profile = false, log = console.l
       const info = await page.evaluate(() => window.bench.info());
       if (!info.hasSdk) throw new Error('window.Sightline.createAnalytics missing from the bundle');
       if (!info.crossOriginIsolated) log('track: page is not cross-origin isolated; timer resolution is 100 us');
+      // The same JIT warm-up for every depth, on a throwaway client and database.
+      await page.evaluate((n) => window.bench.warm(n), quick ? 1000 : 3000);
       // A new IndexedDB database per depth, so each starts from exactly `depth` stored events.
       const { storageMode } = await page.evaluate((k) => window.bench.setup(k), `bench-${depth}-${Date.now()}`);
       if (depth) await page.evaluate((n) => window.bench.fill(n), depth);

@@ -62,6 +62,22 @@
   window.bench = {
     info: () => ({ crossOriginIsolated, ua: navigator.userAgent, hasSdk: !!S && typeof S.createAnalytics === 'function' }),
 
+    /**
+     * JIT warm-up on a throwaway client with its own database: every depth then measures the same
+     * optimised code, and depth 0 is not the page's first calls (those are cold, whatever the depth).
+     */
+    async warm(n) {
+      const name = 'bench-warm-' + Math.random();
+      const w = S.createAnalytics({ writeKey: name, host: 'http://127.0.0.1:9', flushInterval: 3600000, env: { online: offline, sendBeacon: null } });
+      for (let i = 0; i < n; i += 100) {
+        for (let j = i; j < Math.min(n, i + 100); j++) w.track(NAMES[j & 3], PROPS[j & 15]);
+        await yieldTask();
+      }
+      await w.flush();
+      await w.shutdown();
+      indexedDB.deleteDatabase('sightline-' + name);
+    },
+
     async setup(writeKey) {
       dbName = 'sightline-' + writeKey;
       let storage = 'auto';
