@@ -28,6 +28,17 @@ const projects: TestProjectInlineConfiguration[] = [
   },
   {
     test: {
+      name: 'realtime',
+      root: './packages/realtime',
+      environment: 'node',
+      include: ['src/__tests__/**/*.test.ts'],
+      exclude: ['src/__tests__/**/*.browser.test.ts'],
+      // Real sockets on 127.0.0.1 with short timings; some tests wait for probes and heartbeats.
+      testTimeout: 30_000,
+    },
+  },
+  {
+    test: {
       name: 'browser',
       root: '.',
       environment: 'node',

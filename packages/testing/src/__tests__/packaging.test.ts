@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../../../..');
-const published = ['core', 'collector'] as const;
+const published = ['core', 'collector', 'realtime'] as const;
 const tarballs = new Map<string, string>();
 let work: string;
 
@@ -67,6 +67,18 @@ console.log(typeof createAnalytics);`,
     );
     expect(sh('node', ['esm.mjs'], app).trim().split('\n').at(-1)).toBe('function');
     expect(sh('node', ['cjs.cjs'], app).trim().split('\n').at(-1)).toBe('function');
+  });
+
+  it('imports @sightline/realtime as ESM and CommonJS; without a WebSocket class on Node 20 it says what to pass', () => {
+    writeFileSync(
+      join(app, 'rt.mjs'),
+      `import { createRealtimeClient } from '@sightline/realtime';
+try { createRealtimeClient({ url: 'http://127.0.0.1:9', getToken: () => 't' }); console.log('no error'); }
+catch (e) { console.log(typeof createRealtimeClient, e.message); }`,
+    );
+    writeFileSync(join(app, 'rt.cjs'), `console.log(typeof require('@sightline/realtime').createRealtimeClient);`);
+    expect(sh('node', ['rt.mjs'], app).trim().split('\n').at(-1)).toMatch(/^function \[sightline\].*\bws\b/);
+    expect(sh('node', ['rt.cjs'], app).trim().split('\n').at(-1)).toBe('function');
   });
 
   it('starts the installed collector and stores a batch', () => {

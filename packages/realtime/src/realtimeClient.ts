@@ -1,0 +1,257 @@
+import { backoffDelay } from './backoff';
+import { applyFrame, type Cursor } from './cursor';
+import { RealtimeError, type RealtimeErrorCode } from './errors';
+import { createOnlineManager } from './onlineManager';
+import { resolveOptions } from './options';
+import { createPollTransport } from './pollTransport';
+import { createSocketTransport } from './socketTransport';
+import { createVisibilityManager } from './visibilityManager';
+import type { RealtimeClient, RealtimeEvent, RealtimeOptions, RealtimeReason, RealtimeState, StateListener } from './types';
+
+interface Subscription {
+  cursor: Cursor | undefined;
+  listeners: Set<(event: RealtimeEvent) => void>;
+  /** A `subscribe` is on its way on the socket: do not send another on the next gap. */
+  pending?: boolean;
+}
+
+/**
+ * A realtime client (protocol section 9): one WebSocket, HTTP long polling while the socket is
+ * not `ready`, and per-channel cursors so that each subscriber sees every message once, in order,
+ * or a `reset`. Throws only for misuse (no WebSocket class, no `getToken`).
+ */
+export function createRealtimeClient(options: RealtimeOptions): RealtimeClient {
+  const o = resolveOptions(options);
+  const { failoverMs = 2000, pauseWhenHidden = false, reconnectBaseMs = 1000, reconnectMaxMs = 30_000 } = o;
+  // Full jitter per client, for socket retries and failed polls alike.
+  const backoff = (attempt: number) => backoffDelay(attempt, reconnectBaseMs, reconnectMaxMs);
+  const http = new URL(o.url, globalThis.location?.href).href.replace(/\/$/, '');
+  const log: (...args: unknown[]) => void = o.debug ? (...args) => console.log('[sightline]', ...args) : () => {};
+  const subs = new Map<string, Subscription>();
+  const stateListeners = new Set<StateListener>();
+  const online = o.onlineManager ?? createOnlineManager();
+  const visibility = o.visibilityManager ?? createVisibilityManager();
+  let state: RealtimeState = 'connecting';
+  let reason: RealtimeReason = 'start';
+  let closed = false;
+  let up = online.isOnline();
+  let hidden = false;
+  let forceRefresh = false;
+  let failover: ReturnType<typeof setTimeout> | undefined;
+  let hiddenTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const report = (code: RealtimeErrorCode, message: string, cause?: unknown, extra?: Partial<RealtimeError>) => {
+    const error = Object.assign(new RealtimeError(code, message, cause), extra);
+    log(error);
+    try {
+      o.onError?.(error);
+    } catch {}
+  };
+
+  const set = (next: RealtimeState, why: RealtimeReason) => {
+    if (closed || next === state) return;
+    state = next;
+    reason = why;
+    for (const l of [...stateListeners]) {
+      try {
+        l(next, why);
+      } catch (e) {
+        report('listener', 'listener threw', e);
+      }
+    }
+  };
+
+  // getToken runs before every `auth` and every poll; the app caches inside it.
+  const token = async (): Promise<[string, boolean]> => {
+    const forced = forceRefresh;
+    return [await o.getToken({ forceRefresh: forced }), forced];
+  };
+
+  // A refused token is refreshed once; refused again after a forced refresh, we stop rather than loop.
+  const refused = (forced: boolean) => (forced ? shut('unauthorized', 'token refused after a refresh') : (forceRefresh = true));
+  const forbidden = (status: number) => shut('forbidden', 'token forbidden (' + status + '): a write key?');
+
+  const frame = (channel: string, { cursor }: Subscription) => ({ type: 'subscribe', channel, ...(cursor && { since: cursor.seq, epoch: cursor.epoch }) });
+
+  const arm = () => {
+    clearTimeout(failover);
+    failover = setTimeout(poll.start, failoverMs);
+  };
+
+  const socket = createSocketTransport({
+    url: http.replace(/^http/, 'ws') + '/v1/realtime',
+    o,
+    backoff,
+    token,
+    hello: () => [...subs].map(([channel, sub]) => ((sub.pending = true), frame(channel, sub))),
+    onReady() {
+      forceRefresh = false;
+      clearTimeout(failover);
+      poll.stop();
+      set('open', 'ready');
+    },
+    onFrame: (f) => handle(f, true),
+    onDown(why, code, forced) {
+      if (code == 4403) return forbidden(code);
+      if (code == 4401) refused(forced);
+      if (closed) return;
+      report('socket', why + (code ? ' (' + code + ')' : ''), undefined, { closeCode: code });
+      if (state != 'open') poll.start();
+      else if (why == 'heartbeat-timeout') set('reconnecting', why), poll.start();
+      // A restarting backend (1001) is usually back before the failover: no need to poll at once.
+      else set('reconnecting', 'socket-closed'), arm();
+    },
+    onTokenError: (e) => report('token', 'getToken failed', e),
+  });
+
+  const poll = createPollTransport({
+    url: http + '/v1/realtime/poll',
+    o,
+    backoff,
+    token,
+    channels: () => [...subs].map(([channel, sub]) => [channel, sub.cursor]),
+    onFrames(frames, current) {
+      for (const f of frames) {
+        if (!current()) return;
+        handle(f, false);
+      }
+    },
+    onOk() {
+      forceRefresh = false;
+      if (state != 'open') set('polling', 'poll-ok');
+    },
+    onFail(status, forced, cause) {
+      if (status == 403) return forbidden(status);
+      if (status == 401) refused(forced);
+      if (closed) return;
+      report('poll', 'poll ' + status, cause, { status });
+      if (state == 'polling') set('reconnecting', 'poll-failed');
+    },
+  });
+
+  function handle(f: any, fromSocket: boolean) {
+    const channel = f?.channel;
+    const sub = subs.get(channel);
+    const type = f.type;
+    if (!sub) return;
+    if (type == 'error') {
+      subs.delete(channel);
+      report('channel', channel + ': ' + f.code);
+      return emit(sub, { type, channel, code: f.code, message: f.message });
+    }
+    if ((type != 'message' && type != 'subscribed' && type != 'reset') || typeof f.seq != 'number') return;
+    if (fromSocket && type != 'message') sub.pending = false;
+    const [verdict, cursor] = applyFrame(sub.cursor, f);
+    sub.cursor = cursor;
+    if (verdict == 'deliver') emit(sub, f);
+    else if (verdict == 'reset') emit(sub, { type, channel, seq: f.seq, epoch: f.epoch });
+    // Protocol 9.2: a message that skips ahead means subscribing again from the cursor.
+    else if (verdict == 'gap' && fromSocket && !sub.pending) sub.pending = socket.send(frame(channel, sub));
+  }
+
+  function emit(sub: Subscription, event: RealtimeEvent) {
+    // A copy: a listener may unsubscribe itself or others; those no longer receive this event.
+    for (const l of [...sub.listeners]) {
+      if (closed || !sub.listeners.has(l)) continue;
+      try {
+        l(event);
+      } catch (e) {
+        report('listener', 'listener threw', e);
+      }
+    }
+  }
+
+  // Offline (network down, or hidden long enough with `pauseWhenHidden`): stop everything, keep the cursors.
+  function sync(why: RealtimeReason) {
+    if (closed) return;
+    if (!up || hidden) {
+      socket.stop();
+      poll.stop();
+      clearTimeout(failover);
+      set('offline', why);
+    } else if (state == 'offline') {
+      set('connecting', why);
+      socket.start();
+      arm();
+    } else socket.wake();
+  }
+
+  const offOnline = online.subscribe((isUp) => {
+    up = isUp;
+    sync(isUp ? 'online' : 'offline');
+  });
+  const offVisibility = visibility.subscribe((visible) => {
+    clearTimeout(hiddenTimer);
+    if (visible) {
+      hidden = false;
+      sync('visible');
+    } else if (pauseWhenHidden !== false) {
+      hiddenTimer = setTimeout(() => {
+        hidden = true;
+        sync('hidden');
+      }, pauseWhenHidden);
+    }
+  });
+
+  function shut(why: RealtimeReason, message?: string) {
+    if (closed) return;
+    if (message) report(why as RealtimeErrorCode, message);
+    set('closed', why);
+    closed = true;
+    socket.stop();
+    poll.stop();
+    clearTimeout(failover);
+    clearTimeout(hiddenTimer);
+    offOnline();
+    offVisibility();
+    subs.clear();
+    stateListeners.clear();
+  }
+
+  if (up) {
+    socket.start();
+    arm();
+  } else {
+    state = reason = 'offline';
+  }
+
+  return {
+    subscribe(channel, onEvent, { since, epoch } = {}) {
+      if (!channel || typeof channel != 'string' || typeof onEvent != 'function' || (since == null) != (epoch == null)) {
+        throw new TypeError('[sightline] subscribe(channel, fn, { since, epoch }): since and epoch go together');
+      }
+      if (closed) return () => {};
+      let sub = subs.get(channel);
+      if (!sub) {
+        subs.set(channel, (sub = { cursor: since == null ? undefined : { seq: since, epoch: epoch! }, listeners: new Set() }));
+        sub.pending = socket.send(frame(channel, sub));
+        poll.restart();
+      }
+      const s = sub;
+      // A wrapper per call: the same function subscribed twice is two subscriptions.
+      const l = (event: RealtimeEvent) => onEvent(event as RealtimeEvent<never>);
+      s.listeners.add(l);
+      return () => {
+        if (s.listeners.delete(l) && !s.listeners.size && subs.get(channel) == s) {
+          subs.delete(channel);
+          socket.send({ type: 'unsubscribe', channel });
+        }
+      };
+    },
+    cursor: (channel) => {
+      const c = subs.get(channel)?.cursor;
+      return c && { ...c };
+    },
+    get state() {
+      return state;
+    },
+    get reason() {
+      return reason;
+    },
+    on(_type, listener) {
+      if (!closed) stateListeners.add(listener);
+      return () => void stateListeners.delete(listener);
+    },
+    close: () => shut('closed'),
+  };
+}
