@@ -29,6 +29,8 @@ export async function ingestMicro({ root, batches, log = console.log }) {
   const src = join(root, 'packages/collector/src');
   const { validateEvent } = await import(pathToFileURL(join(src, 'validateEvent.ts')).href);
   const { decodeBody } = await import(pathToFileURL(join(src, 'decodeBody.ts')).href);
+  // The COPY writer (decision 0007); absent in older trees.
+  const { copyRows } = await import(pathToFileURL(join(src, 'copyText.ts')).href).catch(() => ({}));
   const req = createRequire(join(root, 'packages/collector/package.json'));
   const { prepareValue } = req('pg/lib/utils.js');
 
@@ -61,6 +63,10 @@ export async function ingestMicro({ root, batches, log = console.log }) {
     }
     return Buffer.byteLength(s + ']');
   }) / n]);
+  if (copyRows) {
+    const perRequest = parsed.map((_, k) => rows.slice(k * perReq, (k + 1) * perReq));
+    steps.push([`writer: COPY text of the rows and its UTF-8 bytes (copyRows, ${n} rows)`, time(() => { for (const r of perRequest) Buffer.from(copyRows('p', receivedAt, r).text); }) / n]);
+  }
   steps.push(['for scale: JSON.stringify of the parsed event', time(() => { for (const e of parsed[0].batch) JSON.stringify(e); }) / perReq]);
   log('');
   log('Collector ingest path, CPU per event of each step in isolation (process CPU time, best of 5 loops):');

@@ -12,6 +12,11 @@ export interface Queryable {
   query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
   /** Run a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * Load `text`, rows in COPY's text format, into `table (columns)`: all rows
+   * or none. Optional: without it the event writer stores with `query` alone.
+   */
+  copyIn?(table: string, columns: readonly string[], text: string): Promise<void>;
 }
 
 /**

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Database, QueryResult, Queryable, Row } from './database';
+import { pgCopyIn } from './pgCopyIn';
 
 /** Options of the PostgreSQL pool. */
 export interface PgDatabaseOptions {
@@ -49,7 +50,7 @@ export async function openPgDatabase(url: string, options: PgDatabaseOptions = {
   probe.release();
   let closed: Promise<void> | undefined;
 
-  const wrap = (client: pg.Pool | pg.PoolClient): Queryable => ({
+  const wrap = (client: pg.Pool | pg.PoolClient): Required<Queryable> => ({
     async query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
       const result = await client.query<R>(sql, params ? [...params] : undefined);
       return { rows: result.rows };
@@ -58,6 +59,20 @@ export async function openPgDatabase(url: string, options: PgDatabaseOptions = {
       // Without parameters pg uses the simple protocol, which runs several statements.
       await client.query(sql);
     },
+    async copyIn(table: string, columns: readonly string[], text: string): Promise<void> {
+      if (!(client instanceof pg.Pool)) return pgCopyIn(client, table, columns, text);
+      const connection = await client.connect();
+      let broken: Error | undefined;
+      try {
+        await pgCopyIn(connection, table, columns, text);
+      } catch (error) {
+        // After the server refuses a COPY the connection is ready again; after anything else, drop it.
+        if (!(error instanceof pg.DatabaseError)) broken = error as Error;
+        throw error;
+      } finally {
+        connection.release(broken);
+      }
+    },
   });
   const root = wrap(pool);
 
@@ -65,6 +80,7 @@ export async function openPgDatabase(url: string, options: PgDatabaseOptions = {
     kind: 'postgres',
     query: root.query,
     exec: root.exec,
+    copyIn: root.copyIn,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       // A client whose ROLLBACK failed may sit in an aborted transaction:

@@ -11,13 +11,17 @@ export async function openPgliteDatabase(dataDir: string): Promise<Database> {
   const pg = await PGlite.create({ dataDir });
   let closed: Promise<void> | undefined;
 
-  const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
+  const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Required<Queryable> => ({
     async query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
       const result = await q.query<R>(sql, params ? [...params] : undefined);
       return { rows: result.rows };
     },
     async exec(sql: string): Promise<void> {
       await q.exec(sql);
+    },
+    async copyIn(table: string, columns: readonly string[], text: string): Promise<void> {
+      // PGlite reads COPY data from the blob passed along, under this name.
+      await q.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`, [], { blob: new Blob([text]) });
     },
   });
   const root = wrap(pg);
@@ -26,6 +30,7 @@ export async function openPgliteDatabase(dataDir: string): Promise<Database> {
     kind: 'pglite',
     query: root.query,
     exec: root.exec,
+    copyIn: root.copyIn,
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
     close() {
       closed ??= pg.close();

@@ -10,8 +10,16 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp('2026-01-02T03:04:05.123456Z')).toBe('2026-01-02T03:04:05.123Z');
   });
 
+  it('keeps an already normalised date-time as is, and sends edge days the long way', () => {
+    expect(parseTimestamp('2026-01-02T03:04:05.678Z')).toBe('2026-01-02T03:04:05.678Z');
+    expect(parseTimestamp('2024-02-29T23:59:59.999Z')).toBe('2024-02-29T23:59:59.999Z');
+    // Out of range: normalised by Date as before, never passed on as sent.
+    expect(parseTimestamp('2026-02-30T00:00:00.000Z')).toBe('2026-03-02T00:00:00.000Z');
+    expect(parseTimestamp('2026-01-02T24:00:00.000Z')).toBe('2026-01-03T00:00:00.000Z');
+  });
+
   it('refuses what is not one', () => {
-    for (const value of ['2026-01-02', '2026-01-02T03:04:05', 'now', '', 0, null, '2026-13-40T00:00:00Z']) {
+    for (const value of ['2026-01-02', '2026-01-02T03:04:05', 'now', '', 0, null, '2026-13-40T00:00:00Z', '0000-01-01T00:00:00.000Z']) {
       expect(parseTimestamp(value), String(value)).toBeUndefined();
     }
   });

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { EVENT_COLUMNS, copyRows } from '../copyText';
+import type { EventRow } from '../index';
+
+function row(overrides: Partial<EventRow> = {}): EventRow {
+  return {
+    messageId: 'm',
+    type: 'track',
+    event: 'E',
+    name: null,
+    userId: null,
+    anonymousId: 'a',
+    groupId: null,
+    previousId: null,
+    sessionId: null,
+    timestamp: '2026-01-01T00:00:00.000Z',
+    sentAt: null,
+    properties: '{}',
+    traits: '{}',
+    context: '{}',
+    ...overrides,
+  };
+}
+
+const fields = (line: string) => line.split('\t');
+
+describe('copyRows', () => {
+  it('writes one line per row, a field per column, \\N for NULL', () => {
+    const { text, count } = copyRows('p', '2026-01-02T00:00:00.000Z', [row()]);
+    expect(count).toBe(1);
+    expect(text.endsWith('\n')).toBe(true);
+    const line = fields(text.slice(0, -1));
+    expect(line).toHaveLength(EVENT_COLUMNS.length);
+    expect(Object.fromEntries(EVENT_COLUMNS.map((column, i) => [column, line[i]]))).toEqual({
+      project_id: 'p',
+      message_id: 'm',
+      type: 'track',
+      event: 'E',
+      name: '\\N',
+      user_id: '\\N',
+      anonymous_id: 'a',
+      group_id: '\\N',
+      previous_id: '\\N',
+      session_id: '\\N',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      sent_at: '\\N',
+      received_at: '2026-01-02T00:00:00.000Z',
+      properties: '{}',
+      traits: '{}',
+      context: '{}',
+    });
+  });
+
+  it("escapes COPY's special characters in text and JSON columns", () => {
+    const { text } = copyRows('p\\q', 'now', [
+      row({ messageId: 'a\tb', event: 'line\nbreak\r', userId: '\\N', properties: '{"path":"C:\\\\x","q":"\\""}' }),
+    ]);
+    const line = fields(text.slice(0, -1));
+    expect(line[0]).toBe('p\\\\q');
+    expect(line[1]).toBe('a\\tb');
+    expect(line[3]).toBe('line\\nbreak\\r');
+    // A literal backslash-N is text, not NULL.
+    expect(line[5]).toBe('\\\\N');
+    expect(line[13]).toBe('{"path":"C:\\\\\\\\x","q":"\\\\""}');
+  });
+
+  it('keeps the first of a messageId repeated within the request', () => {
+    const { text, count } = copyRows('p', 'now', [row({ messageId: 'x', event: '1' }), row({ messageId: 'x', event: '2' }), row({ messageId: 'y' })]);
+    expect(count).toBe(2);
+    expect(text.split('\n').filter(Boolean).map((line) => fields(line).slice(1, 4))).toEqual([
+      ['x', 'track', '1'],
+      ['y', 'track', 'E'],
+    ]);
+  });
+});

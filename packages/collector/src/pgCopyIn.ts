@@ -1,0 +1,52 @@
+import type pg from 'pg';
+
+const COPY_DATA = 0x64; // 'd'
+const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]); // 'c', length 4
+
+/**
+ * `COPY ... FROM STDIN` as a pg Submittable whose data goes out right behind
+ * the statement, without waiting for the server's CopyInResponse. The
+ * collector's event loop is busy parsing other requests; a COPY that waited
+ * for its turn there to start sending (as pg-copy-streams does) left the
+ * server idle for most of its time. Sending early is safe: when the statement
+ * fails before or during the copy, the server skips the CopyData and CopyDone
+ * messages that follow (protocol, "COPY Operations").
+ */
+class CopyIn implements pg.Submittable {
+  constructor(
+    private readonly sql: string,
+    private readonly data: Buffer,
+    private readonly settle: (error?: Error) => void,
+  ) {}
+
+  submit(connection: pg.Connection): void {
+    connection.query(this.sql);
+    const header = Buffer.allocUnsafe(5);
+    header[0] = COPY_DATA;
+    header.writeUInt32BE(this.data.length + 4, 1);
+    connection.stream.write(header);
+    connection.stream.write(this.data);
+    connection.stream.write(COPY_DONE);
+  }
+
+  // pg calls these by name as the server answers; only the end and errors matter here.
+  handleCopyInResponse(): void {}
+  handleCommandComplete(): void {}
+
+  handleReadyForQuery(): void {
+    this.settle();
+  }
+
+  // pg hands over an error instead of ReadyForQuery, and readies the connection itself.
+  handleError(error: Error): void {
+    this.settle(error);
+  }
+}
+
+/** Run `COPY table (columns) FROM STDIN` with `text` on `client`; resolves once committed. */
+export function pgCopyIn(client: pg.ClientBase, table: string, columns: readonly string[], text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sql = `COPY ${table} (${columns.join(', ')}) FROM STDIN`;
+    client.query(new CopyIn(sql, Buffer.from(text), (error) => (error ? reject(error) : resolve())));
+  });
+}
