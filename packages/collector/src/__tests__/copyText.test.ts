@@ -1,26 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_COLUMNS, copyRows } from '../copyText';
-import type { EventRow } from '../index';
+import { eventRow } from './helpers';
 
-function row(overrides: Partial<EventRow> = {}): EventRow {
-  return {
-    messageId: 'm',
-    type: 'track',
-    event: 'E',
-    name: null,
-    userId: null,
-    anonymousId: 'a',
-    groupId: null,
-    previousId: null,
-    sessionId: null,
-    timestamp: '2026-01-01T00:00:00.000Z',
-    sentAt: null,
-    properties: '{}',
-    traits: '{}',
-    context: '{}',
-    ...overrides,
-  };
-}
+const row = eventRow;
 
 const fields = (line: string) => line.split('\t');
 

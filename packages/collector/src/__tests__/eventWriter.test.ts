@@ -1,36 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createEventWriter,
   isEventError,
-  loadMigrations,
-  migrate,
-  openPgDatabase,
-  openPgliteDatabase,
   validateEvent,
-  type Database,
   type EventRow,
   type Queryable,
 } from '../index';
-import { BACKENDS, useBackend } from './helpers';
+import { BACKENDS, eventRow, useBackend, useMigratedDatabase } from './helpers';
 
-function row(messageId: string): EventRow {
-  return {
-    messageId,
-    type: 'track',
-    event: 'E',
-    name: null,
-    userId: null,
-    anonymousId: 'a',
-    groupId: null,
-    previousId: null,
-    sessionId: null,
-    timestamp: '2026-01-01T00:00:00.000Z',
-    sentAt: null,
-    properties: '{}',
-    traits: '{}',
-    context: '{}',
-  };
-}
+const row = (messageId: string) => eventRow({ messageId });
 
 /** A fake database that stores keys in a Set and counts statements, like ON CONFLICT DO NOTHING. */
 function fakeDb(options: { delayMs?: number; failOnce?: string } = {}) {
@@ -132,16 +110,7 @@ describe('createEventWriter', () => {
 });
 
 describe.each(BACKENDS)('createEventWriter on %s', (name) => {
-  const backend = useBackend(name);
-  let db: Database;
-  beforeAll(async () => {
-    const storage = backend.storage();
-    db = storage.databaseUrl !== undefined ? await openPgDatabase(storage.databaseUrl) : await openPgliteDatabase(storage.dataDir!);
-    await migrate(db, await loadMigrations());
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
+  const database = useMigratedDatabase(useBackend(name));
 
   const ctx = (receivedAt: string) => ({ index: 0, receivedAt, sentAt: null, maxEventBytes: Infinity });
   const validRow = (raw: Record<string, unknown>, receivedAt = '2026-03-04T05:06:07.890Z'): EventRow => {
@@ -151,7 +120,7 @@ describe.each(BACKENDS)('createEventWriter on %s', (name) => {
   };
   const stored = async (projectId: string) =>
     (
-      await db.query<Record<string, unknown>>(
+      await database().query<Record<string, unknown>>(
         `SELECT message_id, type, event, name, user_id, anonymous_id, group_id, previous_id, session_id,
            to_char(timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ts,
            to_char(sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS sa,
@@ -181,7 +150,7 @@ describe.each(BACKENDS)('createEventWriter on %s', (name) => {
   ];
 
   it('stores odd characters in every text and JSON column exactly as sent', async () => {
-    const writer = createEventWriter(db);
+    const writer = createEventWriter(database());
     const rows = ODD.map((text, i) =>
       validRow({
         type: i % 2 === 0 ? 'track' : 'page',
@@ -229,7 +198,7 @@ describe.each(BACKENDS)('createEventWriter on %s', (name) => {
   });
 
   it('stores lone surrogates in ids as U+FFFD and still counts the event as new', async () => {
-    const writer = createEventWriter(db);
+    const writer = createEventWriter(database());
     const row = validRow({ type: 'track', event: 'E\ud800', messageId: 'm\udc00', anonymousId: 'a\ud83d' });
     expect(row.messageId).toBe('m\ufffd');
     expect(await writer.write('lone', '2026-03-04T05:06:07.890Z', [row])).toEqual({ accepted: 1, duplicates: 0 });
@@ -237,7 +206,7 @@ describe.each(BACKENDS)('createEventWriter on %s', (name) => {
   });
 
   it('keeps the first of a messageId repeated within a group, and each request its own project and receipt time', async () => {
-    const writer = createEventWriter(db);
+    const writer = createEventWriter(database());
     const event = (messageId: string, v: number) => validRow({ type: 'track', event: 'E', anonymousId: 'a', messageId, properties: { v } });
     // The first write runs alone; the next three queue behind it and share one statement.
     const results = await Promise.all([
@@ -264,7 +233,7 @@ describe.each(BACKENDS)('createEventWriter on %s', (name) => {
 
   it('stores each event once when concurrent requests share messageIds', async () => {
     // Small groups and two statements in flight (PGlite runs them one after the other).
-    const writer = createEventWriter(db, { maxRows: 60, concurrency: 2 });
+    const writer = createEventWriter(database(), { maxRows: 60, concurrency: 2 });
     const ids = Array.from({ length: 100 }, (_, i) => `c${i}`);
     const requests = Array.from({ length: 12 }, (_, r) => {
       // Overlapping windows, in both orders, so statements race for the same keys.

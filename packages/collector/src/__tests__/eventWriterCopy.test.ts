@@ -2,18 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createEventWriter,
   isEventError,
-  loadMigrations,
-  migrate,
-  openPgDatabase,
-  openPgliteDatabase,
   validateEvent,
   type Collector,
-  type Database,
   type EventRow,
   type ProjectCredentials,
   type Queryable,
 } from '../index';
-import { BACKENDS, post, startTestCollector, trackEvent, useBackend } from './helpers';
+import { BACKENDS, post, startTestCollector, trackEvent, useBackend, useMigratedDatabase } from './helpers';
 
 const event = (messageId: string, fields: Record<string, unknown> = {}): EventRow => {
   const result = validateEvent(
@@ -79,22 +74,13 @@ describe('createEventWriter with COPY', () => {
 });
 
 describe.each(BACKENDS)('COPY writes on %s', (name) => {
-  const backend = useBackend(name);
-  let db: Database;
-  beforeAll(async () => {
-    const storage = backend.storage();
-    db = storage.databaseUrl !== undefined ? await openPgDatabase(storage.databaseUrl) : await openPgliteDatabase(storage.dataDir!);
-    await migrate(db, await loadMigrations());
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
+  const database = useMigratedDatabase(useBackend(name));
 
   const count = async (projectId: string) =>
-    (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE project_id = $1', [projectId])).rows[0]!.n;
+    (await database().query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE project_id = $1', [projectId])).rows[0]!.n;
 
   it('stores the new events of a request that also resends stored ones', async () => {
-    const writer = createEventWriter(db);
+    const writer = createEventWriter(database());
     expect(await writer.write('resend', 'now', [event('a'), event('b')])).toEqual({ accepted: 2, duplicates: 0 });
     // The COPY meets 'b' and fails whole; the INSERT keeps 'c' and 'd'.
     expect(await writer.write('resend', '2026-03-04T00:00:01.000Z', [event('b'), event('c'), event('d'), event('c')])).toEqual({
@@ -105,9 +91,9 @@ describe.each(BACKENDS)('COPY writes on %s', (name) => {
   });
 
   it('keeps the connection usable after the server refuses a COPY', async () => {
-    await expect(db.copyIn!('no_such_table', ['a'], 'x\n')).rejects.toMatchObject({ code: '42P01' });
-    await expect(db.copyIn!('events', ['project_id'], 'only one column\n')).rejects.toMatchObject({ code: '23502' });
-    expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await expect(database().copyIn!('no_such_table', ['a'], 'x\n')).rejects.toMatchObject({ code: '42P01' });
+    await expect(database().copyIn!('events', ['project_id'], 'only one column\n')).rejects.toMatchObject({ code: '23502' });
+    expect((await database().query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     expect(await count('only one column')).toBe(0);
   });
 });

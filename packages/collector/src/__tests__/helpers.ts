@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type {} from '../../../testing/src/globalSetup';
 import { createDatabase } from '../../../testing/src/postgres';
-import { startCollector, type Collector, type CollectorOptions } from '../index';
+import { loadMigrations, migrate, openPgDatabase, openPgliteDatabase, startCollector, type Collector, type CollectorOptions, type Database, type EventRow } from '../index';
 
 /** The two storages every behaviour is tested on. */
 export const BACKENDS = ['pglite', 'postgres'] as const;
@@ -45,6 +45,41 @@ export function useBackend(name: BackendName): TestBackend {
       if (!storage) throw new Error('useBackend: storage is ready only inside tests and hooks.');
       return storage;
     },
+  };
+}
+
+/** A migrated database on the block's storage, open from its `beforeAll` to its `afterAll`. */
+export function useMigratedDatabase(backend: TestBackend): () => Database {
+  let db: Database | undefined;
+  beforeAll(async () => {
+    const storage = backend.storage();
+    db = storage.databaseUrl !== undefined ? await openPgDatabase(storage.databaseUrl) : await openPgliteDatabase(storage.dataDir!);
+    await migrate(db, await loadMigrations());
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+  return () => db!;
+}
+
+/** A valid row as validation makes it (a `track` of `E` by anonymous `a`), with `overrides`. */
+export function eventRow(overrides: Partial<EventRow> = {}): EventRow {
+  return {
+    messageId: 'm',
+    type: 'track',
+    event: 'E',
+    name: null,
+    userId: null,
+    anonymousId: 'a',
+    groupId: null,
+    previousId: null,
+    sessionId: null,
+    timestamp: '2026-01-01T00:00:00.000Z',
+    sentAt: null,
+    properties: '{}',
+    traits: '{}',
+    context: '{}',
+    ...overrides,
   };
 }
 
