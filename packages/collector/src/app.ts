@@ -5,6 +5,8 @@ import type { Database } from './database';
 import { HttpError, type ErrorCode } from './errors';
 import type { EventWriter } from './eventWriter';
 import type { RateLimiter } from './rateLimiter';
+import type { RealtimeHub } from './realtime/hub';
+import { registerRealtimeRoutes } from './realtime/plugin';
 import { getLogFields, pathOf } from './requestLog';
 import { registerEventRoutes } from './routes/events';
 import { registerHealthRoute } from './routes/health';
@@ -32,6 +34,8 @@ export interface AppDeps {
   connectionTimeoutMs: number;
   /** True once `close()` began: answers then ask the client to close the connection. */
   isShuttingDown: () => boolean;
+  /** Channels, cursors and fan-out of `/v1/realtime` and `/v1/realtime/poll`. */
+  realtime: RealtimeHub;
 }
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
@@ -122,6 +126,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     registerIngestRoutes(scope, deps);
     registerEventRoutes(scope, deps);
     registerHealthRoute(scope, deps.db);
+    void scope.register((realtime) => registerRealtimeRoutes(realtime, { hub: deps.realtime, keys: deps.keys }));
   });
   return app;
 }

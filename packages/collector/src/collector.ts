@@ -8,6 +8,8 @@ import { loadMigrations, migrate } from './migrate';
 import { openPgDatabase } from './pgDatabase';
 import { openPgliteDatabase } from './pgliteDatabase';
 import { createRateLimiter, type RateLimitOptions } from './rateLimiter';
+import { createRealtimeHub, type RealtimePublisher } from './realtime/hub';
+import { resolveRealtimeOptions, type RealtimeOptions } from './realtime/options';
 import { sweepRetention } from './retention';
 import type { Backlog } from './routes/ingest';
 
@@ -106,6 +108,8 @@ export interface CollectorOptions {
    * @default the package's `migrations/`
    */
   migrationsDir?: string | undefined;
+  /** Realtime (`/v1/realtime`, `/v1/realtime/poll`): history bounds and per-socket limits. */
+  realtime?: RealtimeOptions | undefined;
 }
 
 /** A collector instance: call `listen()`, then `close()`. */
@@ -134,6 +138,11 @@ export interface Collector {
    * periodic sweep runs); resolves with the number deleted.
    */
   sweepRetention(): Promise<number>;
+  /**
+   * Publish to realtime channels of a project (`collector.realtime.publish(projectId, 'alerts',
+   * 'alert', [alert])`), and tell them about stored events (`eventsStored`). Works once started.
+   */
+  readonly realtime: RealtimePublisher;
 }
 
 /** Defaults of {@link CollectorOptions}, shared with the CLI. */
@@ -197,6 +206,9 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     drain: () => writer?.drain() ?? Promise.resolve(),
   };
   const keys = createKeyStore(lazyDb);
+  const realtime = createRealtimeHub(lazyDb, resolveRealtimeOptions(options.realtime), {
+    warn: (fields, message) => app.log.warn(fields, message),
+  });
   const app = buildApp({
     db: lazyDb,
     keys,
@@ -210,6 +222,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     requestTimeoutMs: options.requestTimeoutMs ?? COLLECTOR_DEFAULTS.requestTimeoutMs,
     connectionTimeoutMs: Math.max(CONNECTION_TIMEOUT_MS, options.requestTimeoutMs ?? 0),
     isShuttingDown: () => shuttingDown,
+    realtime,
   });
 
   // One sweep at a time; close() waits for the one running.
@@ -276,7 +289,10 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       // A server runs statements in parallel; PGlite would only queue them.
       concurrency: options.writer?.concurrency ?? (opened.kind === 'postgres' ? 2 : 1),
     });
-    if (!shuttingDown) scheduleSweeps();
+    if (!shuttingDown) {
+      scheduleSweeps();
+      realtime.start();
+    }
   }
 
   const collector: Collector = {
@@ -312,6 +328,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         // only later and would hold close() until its timeout: sweep idle
         // ones until done, and cut the rest after the grace period.
         clearTimeout(sweepTimer);
+        // Waiting polls answer now and sockets close with 1001, so app.close() is not held by them.
+        realtime.shutdown();
         const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
         const force = setTimeout(() => app.server.closeAllConnections(), shutdownTimeoutMs);
         try {
@@ -334,6 +352,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
             'shutdown: inserts still queued after the timeout; closing the database without them',
           );
         }
+        // Publishes of the last inserts finish before the database closes; later ones are dropped.
+        await realtime.close(shutdownTimeoutMs);
         if (db && db !== options.database) await db.close();
       })();
       return closing;
@@ -345,6 +365,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       return credentials;
     },
     sweepRetention: () => runSweep(),
+    realtime: { publish: realtime.publish, eventsStored: realtime.eventsStored },
   };
   return collector;
 }

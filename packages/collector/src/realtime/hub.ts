@@ -1,0 +1,327 @@
+import type { Database } from '../database';
+import type { StoredEvent } from '../routes/events';
+import { isChannelName } from './channels';
+import { messageText, type MessageFrame } from './frames';
+import { REALTIME_LIMITS, type ResolvedRealtimeOptions } from './options';
+import { checkResume, planResume, type ChannelHead } from './resolveCursor';
+import { appendMessages, pruneHistory, readHeads, readMessages, takeLeases } from './store';
+
+/** What a publish stored: the seqs `firstSeq..lastSeq` of `epoch`. */
+export interface PublishResult {
+  epoch: string;
+  firstSeq: number;
+  lastSeq: number;
+}
+
+/** What the ingest path and the collector's subsystems (alerts, insights, health) call. */
+export interface RealtimePublisher {
+  /**
+   * Publish one message per item of `data` on `channel` of `projectId`, in order. Resolves with
+   * their seqs, or `null` when nobody subscribes to the channel (the messages are dropped: a
+   * backend only serves channels while someone listens). Rejects when the database fails.
+   * Throws for a channel name outside protocol 9.1, an empty `kind`, an item that is not JSON,
+   * or one over 64 KB.
+   */
+  publish(projectId: string, channel: string, kind: string, data: readonly unknown[]): Promise<PublishResult | null>;
+  /**
+   * Events just stored for `projectId` (each as `GET /v1/events/recent` returns it): published
+   * as `event` messages on `events` when that channel is live. Never rejects; failures are logged.
+   */
+  eventsStored(projectId: string, events: readonly StoredEvent[]): Promise<void>;
+}
+
+/** One subscription request of either transport (protocol 9.2). */
+export interface SubscribeRequest {
+  channel: string;
+  since: number | null;
+  epoch: string | null;
+}
+
+/** The answer to a {@link SubscribeRequest}. */
+export interface Resolution {
+  channel: string;
+  epoch: string;
+  /** The newest seq when resolved. */
+  lastSeq: number;
+  /**
+   * `new`: no cursor, the subscription starts at `seq` (= lastSeq); `reset`: the cursor could not
+   * be resumed, the subscription starts at `seq` (= lastSeq); `resumed`: `seq` is the client's `since`.
+   */
+  outcome: 'new' | 'reset' | 'resumed';
+  seq: number;
+  /** Messages after `seq`, contiguous, oldest first. */
+  messages: MessageFrame[];
+  /** More messages follow `messages` (the read was cut at its limit). */
+  more: boolean;
+}
+
+/** Someone in this process listening to a channel: a socket subscription or a waiting poll. */
+export interface ChannelListener {
+  /** Sockets keep their channels' leases renewed; polls lease on every request. */
+  readonly holdsLease: boolean;
+  /**
+   * Messages up to `lastSeq` were committed. `frames` are some of them (contiguous) when this
+   * process published them; `null` when they must be read from the history.
+   */
+  notify(lastSeq: number, frames: readonly MessageFrame[] | null): void;
+  /** The channel's epoch changed under a live subscription (its lease had lapsed). */
+  reset(head: ChannelHead): void;
+}
+
+/** The realtime hub of one collector process. */
+export interface RealtimeHub extends RealtimePublisher {
+  /** Resolve subscriptions of one project; `lease` takes or extends their leases first. `limit` bounds the messages of all. */
+  resolve(projectId: string, requests: readonly SubscribeRequest[], options: { lease: boolean; limit: number }): Promise<Resolution[]>;
+  /** Listen to a channel of one project; returns the stop. */
+  watch(projectId: string, channel: string, listener: ChannelListener): () => void;
+  /** The highest seq announced in this process for a watched channel (0 when none). */
+  known(projectId: string, channel: string): number;
+  readonly shuttingDown: boolean;
+  /** Called once when shutdown begins; returns the unsubscribe. */
+  onShutdown(fn: () => void): () => void;
+  /** Start the lease renewal and history pruning timers (after the database is open). */
+  start(): void;
+  /** Shutdown begins: waiting polls answer, sockets close with 1001. Idempotent. */
+  shutdown(): void;
+  /** Stop the timers and wait (at most `graceMs`) for publishes in flight; later publishes are dropped. */
+  close(graceMs: number): Promise<void>;
+  /** Delete the history beyond its bounds now (what the timer runs); resolves with the number deleted. */
+  prune(): Promise<number>;
+  readonly options: ResolvedRealtimeOptions;
+}
+
+/** Where the hub reports failures. */
+export interface HubLogger {
+  warn(fields: object, message: string): void;
+}
+
+interface ChannelState {
+  projectId: string;
+  channel: string;
+  listeners: Set<ChannelListener>;
+  /** Listeners that hold the lease. */
+  leaseHolders: number;
+  known: number;
+  epoch: string | null;
+}
+
+const keyOf = (projectId: string, channel: string) => `${projectId}\u0000${channel}`;
+
+/** Create the hub; `db` may be a lazy handle that opens later (nothing is queried before `start()` or a request). */
+export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions, log: HubLogger): RealtimeHub {
+  const channels = new Map<string, ChannelState>();
+  // PGlite has one process, this one: a channel none of our listeners leased is not live,
+  // which saves ingest a statement per request while nobody watches `events`.
+  const localLive = new Map<string, number>();
+  const shutdownListeners = new Set<() => void>();
+  const inFlight = new Set<Promise<unknown>>();
+  let shuttingDown = false;
+  let closed = false;
+  let renewTimer: NodeJS.Timeout | undefined;
+  let pruneTimer: NodeJS.Timeout | undefined;
+  let pruning: Promise<number> | undefined;
+
+  function track<T>(promise: Promise<T>): Promise<T> {
+    inFlight.add(promise);
+    const done = () => inFlight.delete(promise);
+    promise.then(done, done);
+    return promise;
+  }
+
+  /** A lease answered with `head`: remember it, and reset live subscribers if the epoch changed under them. */
+  function observeHead(projectId: string, channel: string, head: ChannelHead, leased: boolean): void {
+    const key = keyOf(projectId, channel);
+    // A second more than the database's lease, so this shortcut never skips a live channel.
+    if (leased) localLive.set(key, Date.now() + options.leaseTtlMs + 1000);
+    const state = channels.get(key);
+    if (!state) return;
+    const previous = state.epoch;
+    state.epoch = head.epoch;
+    state.known = Math.max(state.known, head.lastSeq);
+    if (previous !== null && previous !== head.epoch) {
+      for (const listener of [...state.listeners]) listener.reset(head);
+    }
+  }
+
+  function announce(projectId: string, channel: string, lastSeq: number, frames: readonly MessageFrame[] | null): void {
+    const state = channels.get(keyOf(projectId, channel));
+    if (!state) return;
+    state.known = Math.max(state.known, lastSeq);
+    for (const listener of [...state.listeners]) listener.notify(lastSeq, frames);
+  }
+
+  async function publish(projectId: string, channel: string, kind: string, data: readonly unknown[]): Promise<PublishResult | null> {
+    if (typeof projectId !== 'string' || projectId.length === 0) throw new TypeError('[sightline] publish: projectId must be a non-empty string.');
+    if (!isChannelName(channel)) throw new TypeError(`[sightline] publish: ${JSON.stringify(channel)} is not a channel of protocol 9.1.`);
+    if (typeof kind !== 'string' || kind.length === 0) throw new TypeError('[sightline] publish: kind must be a non-empty string.');
+    if (!Array.isArray(data)) throw new TypeError('[sightline] publish: data must be an array, one item per message.');
+    const texts = data.map((item: unknown) => {
+      const text = JSON.stringify(item) as string | undefined;
+      if (text === undefined) throw new TypeError('[sightline] publish: every data item must be JSON (not undefined or a function).');
+      // The envelope adds the channel, kind and time: keep the whole frame under the protocol's 64 KB.
+      if (Buffer.byteLength(text) + channel.length + kind.length + 128 > REALTIME_LIMITS.maxMessageBytes) {
+        throw new RangeError('[sightline] publish: a message may not exceed 64 KB; publish a smaller summary.');
+      }
+      return text;
+    });
+    if (texts.length === 0 || closed) return null;
+    const key = keyOf(projectId, channel);
+    if (db.kind === 'pglite' && !((localLive.get(key) ?? 0) > Date.now())) return null;
+    const stored = await track(appendMessages(db, projectId, channel, kind, texts));
+    if (!stored) return null;
+    const firstSeq = stored.lastSeq - texts.length + 1;
+    const frames = texts.map((text, i) => ({ seq: firstSeq + i, text: messageText(channel, firstSeq + i, kind, stored.at, text) }));
+    announce(projectId, channel, stored.lastSeq, frames);
+    return { epoch: stored.epoch, firstSeq, lastSeq: stored.lastSeq };
+  }
+
+  async function resolve(
+    projectId: string,
+    requests: readonly SubscribeRequest[],
+    { lease, limit }: { lease: boolean; limit: number },
+  ): Promise<Resolution[]> {
+    if (closed) throw new Error('[sightline] The realtime hub is closed.');
+    const names = requests.map((r) => r.channel);
+    let heads = lease ? await takeLeases(db, projectId, names, options.leaseTtlMs) : await readHeads(db, projectId, names);
+    // A channel without a row was never leased (or was cleaned up): lease it rather than guess.
+    const missing = names.filter((name) => !heads.has(name));
+    if (missing.length > 0) {
+      const leased = await takeLeases(db, projectId, missing, options.leaseTtlMs);
+      for (const [name, head] of leased) observeHead(projectId, name, head, true);
+      heads = new Map([...heads, ...leased]);
+    }
+    for (const [name, head] of heads) observeHead(projectId, name, head, lease);
+    let budget = limit;
+    const out: Resolution[] = [];
+    for (const request of requests) {
+      const head = heads.get(request.channel);
+      if (!head) throw new Error(`[sightline] realtime: no head for channel ${request.channel}.`);
+      const cursor = request.since === null || request.epoch === null ? null : { since: request.since, epoch: request.epoch };
+      const base = { channel: request.channel, epoch: head.epoch, lastSeq: head.lastSeq };
+      const plan = planResume(cursor, head, options.historySize);
+      if (plan === 'new' || plan === 'reset' || cursor === null) {
+        out.push({ ...base, outcome: plan === 'reset' ? 'reset' : 'new', seq: head.lastSeq, messages: [], more: false });
+        continue;
+      }
+      if (plan === 'current' || budget <= 0) {
+        out.push({ ...base, outcome: 'resumed', seq: cursor.since, messages: [], more: plan === 'read' });
+        continue;
+      }
+      const rows = await readMessages(db, projectId, request.channel, cursor.since, budget, options.historyMaxAgeMs);
+      if (checkResume(cursor.since, rows[0]?.seq) === 'reset') {
+        out.push({ ...base, outcome: 'reset', seq: head.lastSeq, messages: [], more: false });
+        continue;
+      }
+      budget -= rows.length;
+      const messages = rows.map((row) => ({ seq: row.seq, text: messageText(request.channel, row.seq, row.kind, row.at, row.data) }));
+      out.push({ ...base, outcome: 'resumed', seq: cursor.since, messages, more: budget <= 0 });
+    }
+    return out;
+  }
+
+  async function renewLeases(): Promise<void> {
+    const byProject = new Map<string, string[]>();
+    for (const state of channels.values()) {
+      if (state.leaseHolders === 0) continue;
+      const list = byProject.get(state.projectId) ?? [];
+      list.push(state.channel);
+      byProject.set(state.projectId, list);
+    }
+    for (const [projectId, names] of byProject) {
+      const heads = await takeLeases(db, projectId, names, options.leaseTtlMs);
+      for (const [name, head] of heads) observeHead(projectId, name, head, true);
+    }
+    const now = Date.now();
+    for (const [key, until] of localLive) if (until <= now) localLive.delete(key);
+  }
+
+  function prune(): Promise<number> {
+    pruning ??= track(pruneHistory(db, options.historySize, options.historyMaxAgeMs)).finally(() => {
+      pruning = undefined;
+    });
+    return pruning;
+  }
+
+  function every(ms: number, task: () => Promise<unknown>, what: string): NodeJS.Timeout {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running || closed) return;
+      running = true;
+      task()
+        .catch((error: unknown) => log.warn({ err: error }, `realtime: ${what} failed`))
+        .finally(() => (running = false));
+    }, ms);
+    // Housekeeping never keeps the process alive on its own.
+    timer.unref();
+    return timer;
+  }
+
+  return {
+    options,
+    publish,
+    async eventsStored(projectId, events) {
+      if (events.length === 0) return;
+      try {
+        await publish(projectId, 'events', 'event', events);
+      } catch (error) {
+        log.warn({ err: error, projectId, events: events.length }, 'realtime: publishing stored events failed');
+      }
+    },
+    resolve,
+    watch(projectId, channel, listener) {
+      const key = keyOf(projectId, channel);
+      let state = channels.get(key);
+      if (!state) {
+        state = { projectId, channel, listeners: new Set(), leaseHolders: 0, known: 0, epoch: null };
+        channels.set(key, state);
+      }
+      const s = state;
+      s.listeners.add(listener);
+      if (listener.holdsLease) s.leaseHolders++;
+      return () => {
+        if (!s.listeners.delete(listener)) return;
+        if (listener.holdsLease) s.leaseHolders--;
+        if (s.listeners.size === 0 && channels.get(key) === s) channels.delete(key);
+      };
+    },
+    known: (projectId, channel) => channels.get(keyOf(projectId, channel))?.known ?? 0,
+    get shuttingDown() {
+      return shuttingDown;
+    },
+    onShutdown(fn) {
+      shutdownListeners.add(fn);
+      return () => void shutdownListeners.delete(fn);
+    },
+    start() {
+      if (closed || renewTimer) return;
+      renewTimer = every(options.leaseRenewMs, renewLeases, 'lease renewal');
+      pruneTimer = every(options.pruneIntervalMs, prune, 'history prune');
+    },
+    shutdown() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      for (const fn of [...shutdownListeners]) {
+        try {
+          fn();
+        } catch (error) {
+          log.warn({ err: error }, 'realtime: a shutdown listener threw');
+        }
+      }
+      shutdownListeners.clear();
+    },
+    async close(graceMs) {
+      shuttingDown = true;
+      closed = true;
+      clearInterval(renewTimer);
+      clearInterval(pruneTimer);
+      // A database that stopped answering must not hold shutdown.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...inFlight]),
+        new Promise((resolve) => (timer = setTimeout(resolve, graceMs))),
+      ]);
+      clearTimeout(timer);
+    },
+    prune,
+  };
+}
