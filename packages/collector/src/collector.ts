@@ -11,6 +11,7 @@ import { createRateLimiter, type RateLimitOptions } from './rateLimiter';
 import { createRealtimeHub, type RealtimePublisher } from './realtime/hub';
 import { resolveRealtimeOptions, type RealtimeOptions } from './realtime/options';
 import { sweepRetention } from './retention';
+import { storedEventOf } from './routes/events';
 import type { Backlog } from './routes/ingest';
 
 /** Options of {@link createCollector}. Every one is optional. */
@@ -95,7 +96,7 @@ export interface CollectorOptions {
    */
   maxBatchBytes?: number | undefined;
   /** Tuning of the grouped insert path. */
-  writer?: EventWriterOptions | undefined;
+  writer?: Pick<EventWriterOptions, 'maxRows' | 'concurrency'> | undefined;
   /**
    * On `close()`, how long requests in flight may take before their
    * connections are cut, and then how long queued inserts may take before
@@ -288,6 +289,10 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       maxRows: options.writer?.maxRows,
       // A server runs statements in parallel; PGlite would only queue them.
       concurrency: options.writer?.concurrency ?? (opened.kind === 'postgres' ? 2 : 1),
+      // Live `events` subscribers get what was stored; nothing is built while nobody watches.
+      onStored: (projectId, receivedAt, rows) => {
+        if (realtime.isLive(projectId, 'events')) void realtime.eventsStored(projectId, rows.map((row) => storedEventOf(row, receivedAt)));
+      },
     });
     if (!shuttingDown) {
       scheduleSweeps();

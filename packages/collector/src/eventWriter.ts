@@ -17,6 +17,11 @@ export interface EventWriterOptions {
    * @default 1
    */
   concurrency?: number | undefined;
+  /**
+   * Told, after each commit, the rows a request stored: new ones only, never duplicates (for
+   * realtime). Runs synchronously on the write path: keep it cheap; a throw is ignored.
+   */
+  onStored?: ((projectId: string, receivedAt: string, rows: readonly EventRow[]) => void) | undefined;
 }
 
 /** How a request's events fared. */
@@ -44,6 +49,8 @@ interface Job {
   /** The rows as COPY text, built as the request arrives; null when the database has no COPY. */
   copy: CopyRows | null;
   accepted: number;
+  /** The rows this request stored, when `onStored` wants them. */
+  stored: EventRow[];
   resolve(result: WriteResult): void;
   reject(error: unknown): void;
 }
@@ -80,6 +87,7 @@ export function createEventWriter(db: Queryable, options: EventWriterOptions = {
   const maxRows = Math.max(1, options.maxRows ?? 5000);
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const copyIn = db.copyIn?.bind(db);
+  const onStored = options.onStored;
   const queue: Job[] = [];
   let running = 0;
   let idleWaiters: Array<() => void> = [];
@@ -114,7 +122,14 @@ export function createEventWriter(db: Queryable, options: EventWriterOptions = {
   async function runGroup(group: Job[]): Promise<void> {
     try {
       await insertGroup(group);
-      for (const job of group) job.resolve({ accepted: job.accepted, duplicates: job.rows.length - job.accepted });
+      for (const job of group) {
+        job.resolve({ accepted: job.accepted, duplicates: job.rows.length - job.accepted });
+        if (onStored && job.stored.length > 0) {
+          try {
+            onStored(job.projectId, job.receivedAt, job.stored);
+          } catch {}
+        }
+      }
     } catch (error) {
       if (group.length === 1) {
         group[0]!.reject(error);
@@ -126,7 +141,7 @@ export function createEventWriter(db: Queryable, options: EventWriterOptions = {
   }
 
   async function insertGroup(group: Job[]): Promise<void> {
-    for (const job of group) job.accepted = 0;
+    for (const job of group) (job.accepted = 0), (job.stored = []);
     if (copyIn && (await copied(copyIn, group))) return;
     const owners = new Map<string, Job>();
     const rows: Array<{ j: number; row: EventRow }> = [];
@@ -162,7 +177,14 @@ export function createEventWriter(db: Queryable, options: EventWriterOptions = {
       if (code === UNIQUE_VIOLATION || code === DEADLOCK) return false;
       throw error;
     }
-    for (const job of group) job.accepted = job.copy!.count;
+    for (const job of group) {
+      job.accepted = job.copy!.count;
+      // What the COPY text held: each messageId's first row (copyRows drops repeats).
+      if (onStored) {
+        const seen = new Set<string>();
+        job.stored = job.rows.filter((row) => !seen.has(row.messageId) && !!seen.add(row.messageId));
+      }
+    }
     return true;
   }
 
@@ -170,6 +192,7 @@ export function createEventWriter(db: Queryable, options: EventWriterOptions = {
   async function insertRecords(group: Job[], rows: ReadonlyArray<{ j: number; row: EventRow }>, owners: ReadonlyMap<string, Job>, attempt = 0): Promise<void> {
     // `j` indexes the request's project and receipt time (SQL arrays start at 1).
     const records = rows.map(({ j, row }) => eventRecord(j + 1, row));
+    const rowOf = onStored && new Map(rows.map(({ j, row }) => [keyOf(group[j]!.projectId, row.messageId), row]));
     try {
       // pg and PGlite both send a string parameter as is, whatever its type.
       const { rows: inserted } = await db.query<{ project_id: string; message_id: string }>(INSERT_EVENTS_SQL, [
@@ -178,8 +201,11 @@ export function createEventWriter(db: Queryable, options: EventWriterOptions = {
         `[${records.join(',')}]`,
       ]);
       for (const { project_id, message_id } of inserted) {
-        const owner = owners.get(keyOf(project_id, message_id));
-        if (owner) owner.accepted++;
+        const key = keyOf(project_id, message_id);
+        const owner = owners.get(key);
+        if (!owner) continue;
+        owner.accepted++;
+        if (rowOf) owner.stored.push(rowOf.get(key)!);
       }
     } catch (error) {
       // Two statements inserting the same keys in opposite orders (a client
@@ -198,7 +224,7 @@ export function createEventWriter(db: Queryable, options: EventWriterOptions = {
         // Built now, while the database works on earlier groups, so that a
         // free connection gets its next COPY without waiting for it.
         const copy = copyIn ? copyRows(projectId, receivedAt, rows) : null;
-        queue.push({ projectId, receivedAt, rows, chars: charsOf(rows), copy, accepted: 0, resolve, reject });
+        queue.push({ projectId, receivedAt, rows, chars: charsOf(rows), copy, accepted: 0, stored: [], resolve, reject });
         pump();
       });
     },

@@ -8,6 +8,7 @@ import { poll, range, readySocket, sleep, waitFor, type RawSocket } from './real
 const A = { id: 'rt-a', writeKey: 'wk-rt-a', readToken: 'rt-rt-a' };
 const B = { id: 'rt-b', writeKey: 'wk-rt-b', readToken: 'rt-rt-b' };
 const QUIET = { id: 'rt-quiet', writeKey: 'wk-rt-quiet', readToken: 'rt-rt-quiet' };
+const LIVE = { id: 'rt-live', writeKey: 'wk-rt-live', readToken: 'rt-rt-live' };
 
 // Short client timings, so that failover, retries and probes happen within a test.
 const fast: Partial<RealtimeOptions> = {
@@ -68,7 +69,7 @@ describe.each(BACKENDS)('realtime on %s', (name) => {
   let url: string;
 
   beforeAll(async () => {
-    collector = await startTestCollector(backend, { projects: [A, B, QUIET], realtime: { authTimeoutMs: 500 } });
+    collector = await startTestCollector(backend, { projects: [A, B, QUIET, LIVE], realtime: { authTimeoutMs: 500 } });
     url = collector.url;
   });
   afterAll(async () => {
@@ -129,6 +130,24 @@ describe.each(BACKENDS)('realtime on %s', (name) => {
     await waitFor(() => sub.messages().length === 2);
     expect(sub.messages().map((m) => m.kind)).toEqual(['event', 'event']);
     expect(sub.messages().map((m) => m.data)).toEqual(stored);
+  });
+
+  it('ingest publishes what it stored to live `events` subscribers, once: a resent batch and duplicates publish nothing', async () => {
+    const { client: c } = client(url, LIVE.readToken, fast);
+    const sub = record(c, 'events');
+    await waitFor(() => c.cursor('events') !== undefined, 5000, 'subscribed');
+    const first = [trackEvent({ event: 'Live 1' }), trackEvent({ event: 'Live 2' })];
+    expect((await post(`${url}/v1/batch`, { batch: first }, { writeKey: LIVE.writeKey })).status).toBe(200);
+    await waitFor(() => sub.messages().length === 2, 5000, 'two events');
+    // The same batch again (a lost answer), then one new event beside a repeated one.
+    expect((await post(`${url}/v1/batch`, { batch: first }, { writeKey: LIVE.writeKey })).body).toMatchObject({ accepted: 0, duplicates: 2 });
+    const third = trackEvent({ event: 'Live 3' });
+    expect((await post(`${url}/v1/batch`, { batch: [first[0], third] }, { writeKey: LIVE.writeKey })).body).toMatchObject({ accepted: 1, duplicates: 1 });
+    await waitFor(() => sub.messages().length === 3, 5000, 'the third event');
+    await sleep(300);
+    const stored = (await recent(url, LIVE.readToken)).body.events;
+    expect(sub.seqs()).toEqual([1, 2, 3]);
+    expect(sub.messages().map((m) => m.data)).toEqual([...stored].reverse());
   });
 
   it('holds a long poll until a message comes, then answers with it', async () => {

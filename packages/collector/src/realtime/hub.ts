@@ -79,6 +79,12 @@ export interface RealtimeHub extends RealtimePublisher {
   readonly shuttingDown: boolean;
   /** Called once when shutdown begins; returns the unsubscribe. */
   onShutdown(fn: () => void): () => void;
+  /**
+   * False when the channel is known not to be live in any process, so callers (ingest) can skip
+   * building messages nobody would get. This process's leases count at once; on PostgreSQL other
+   * processes' leases are seen within {@link LIVE_REFRESH_MS}.
+   */
+  isLive(projectId: string, channel: string): boolean;
   /** Start the lease renewal and history pruning timers (after the database is open). */
   start(): void;
   /** Shutdown begins: waiting polls answer, sockets close with 1001. Idempotent. */
@@ -107,12 +113,18 @@ interface ChannelState {
 
 const keyOf = (projectId: string, channel: string) => `${projectId}\u0000${channel}`;
 
+/** How often a PostgreSQL-backed hub re-reads which channels any process leases. */
+export const LIVE_REFRESH_MS = 2000;
+
 /** Create the hub; `db` may be a lazy handle that opens later (nothing is queried before `start()` or a request). */
 export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions, log: HubLogger): RealtimeHub {
   const channels = new Map<string, ChannelState>();
   // PGlite has one process, this one: a channel none of our listeners leased is not live,
   // which saves ingest a statement per request while nobody watches `events`.
   const localLive = new Map<string, number>();
+  // PostgreSQL: the channels some process leased, as of the last refresh (other processes included).
+  let liveAnywhere = new Set<string>();
+  let liveTimer: NodeJS.Timeout | undefined;
   const shutdownListeners = new Set<() => void>();
   const inFlight = new Set<Promise<unknown>>();
   let shuttingDown = false;
@@ -292,10 +304,22 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
       shutdownListeners.add(fn);
       return () => void shutdownListeners.delete(fn);
     },
+    isLive(projectId, channel) {
+      const key = keyOf(projectId, channel);
+      return (localLive.get(key) ?? 0) > Date.now() || liveAnywhere.has(key);
+    },
     start() {
       if (closed || renewTimer) return;
       renewTimer = every(options.leaseRenewMs, renewLeases, 'lease renewal');
       pruneTimer = every(options.pruneIntervalMs, prune, 'history prune');
+      if (db.kind === 'postgres') {
+        const refresh = async () => {
+          const { rows } = await db.query<{ project_id: string; channel: string }>('SELECT project_id, channel FROM realtime_channels WHERE live_until > now()');
+          liveAnywhere = new Set(rows.map((row) => keyOf(row.project_id, row.channel)));
+        };
+        void refresh().catch((error: unknown) => log.warn({ err: error }, 'realtime: live channel refresh failed'));
+        liveTimer = every(LIVE_REFRESH_MS, refresh, 'live channel refresh');
+      }
     },
     shutdown() {
       if (shuttingDown) return;
@@ -314,6 +338,7 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
       closed = true;
       clearInterval(renewTimer);
       clearInterval(pruneTimer);
+      clearInterval(liveTimer);
       // A database that stopped answering must not hold shutdown.
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseAuthorization, type KeyStore } from '../auth';
 import type { Queryable } from '../database';
 import { HttpError } from '../errors';
+import type { EventRow } from '../validateEvent';
 
 /** One stored event as `GET /v1/events/recent` returns it. */
 export interface StoredEvent {
@@ -21,6 +22,28 @@ export interface StoredEvent {
   properties: Record<string, unknown>;
   traits: Record<string, unknown>;
   context: Record<string, unknown>;
+}
+
+/** A row just validated and stored, as `GET /v1/events/recent` would return it (realtime `events`). */
+export function storedEventOf(row: EventRow, receivedAt: string): StoredEvent {
+  return {
+    messageId: row.messageId,
+    type: row.type,
+    event: row.event,
+    name: row.name,
+    userId: row.userId,
+    anonymousId: row.anonymousId,
+    groupId: row.groupId,
+    previousId: row.previousId,
+    sessionId: row.sessionId,
+    timestamp: row.timestamp,
+    sentAt: row.sentAt,
+    receivedAt,
+    // The texts validation produced; parsed again only while someone watches `events`.
+    properties: JSON.parse(row.properties) as Record<string, unknown>,
+    traits: JSON.parse(row.traits) as Record<string, unknown>,
+    context: JSON.parse(row.context) as Record<string, unknown>,
+  };
 }
 
 /** Default and largest `limit` of `GET /v1/events/recent`. */
