@@ -2,10 +2,11 @@
 // `pnpm bench`: benchmarks that print figures (they are not timed tests and
 // do not fail on a missed target). See docs/benchmarks.md.
 //
-//   pnpm bench                    everything (about 3-4 minutes on 2 cores)
+//   pnpm bench                    everything (about 4-5 minutes on 2 cores)
 //   pnpm bench --only track       track() in Chromium
 //   pnpm bench --only ingest      collector ingest vs raw PostgreSQL COPY / PGlite
-//   pnpm bench --quick            fewer rounds and batches (about a minute)
+//   pnpm bench --only realtime    @sightline/realtime against the collector: failover, time back, msg/s, size
+//   pnpm bench --quick            fewer rounds and batches (about 2 minutes)
 //   pnpm bench --profile          also CPU profiles: track() in Chromium, the collector under load
 //   pnpm bench --variants         also alternative collector write paths from bench/proto/
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -25,11 +26,11 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('Usage: pnpm bench [--only track|ingest] [--quick] [--profile] [--variants]');
+  console.log('Usage: pnpm bench [--only track|ingest|realtime] [--quick] [--profile] [--variants]');
   process.exit(0);
 }
-if (values.only && !['track', 'ingest'].includes(values.only)) {
-  console.error(`--only must be track or ingest, got "${values.only}"`);
+if (values.only && !['track', 'ingest', 'realtime'].includes(values.only)) {
+  console.error(`--only must be track, ingest or realtime, got "${values.only}"`);
   process.exit(2);
 }
 const want = (name) => !values.only || values.only === name;
@@ -64,6 +65,16 @@ if (want('ingest')) {
     console.error(`ingest bench failed: ${err.stack ?? err}`);
   }
 }
+if (want('realtime')) {
+  console.log('\n== realtime');
+  try {
+    const { runRealtime } = await import('../bench/realtime.bench.mjs');
+    results.realtime = await runRealtime({ quick: values.quick, log });
+  } catch (err) {
+    failed = true;
+    console.error(`realtime bench failed: ${err.stack ?? err}`);
+  }
+}
 
 // Tables again at the end, together, so they are easy to copy (also saved as bench/.out/summary-*.txt).
 console.log('\n== summary');
@@ -71,6 +82,7 @@ const summary = [];
 const both = (line) => (console.log(line), summary.push(line));
 if (results.track && !results.track.skipped) (await import('../bench/track.bench.mjs')).printTrack(results.track, both);
 if (results.ingest) (await import('../bench/ingest.bench.mjs')).printIngest({ ...results.ingest, profiles: {} }, both);
+if (results.realtime) (await import('../bench/realtime.bench.mjs')).printRealtime(results.realtime, both);
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, `results-${results.date.replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify(results, (k, v) => (k === 'latencies' ? undefined : v), 2));
