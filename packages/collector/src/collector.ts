@@ -9,6 +9,7 @@ import { openPgDatabase } from './pgDatabase';
 import { openPgliteDatabase } from './pgliteDatabase';
 import { createRateLimiter, type RateLimitOptions } from './rateLimiter';
 import { createRealtimeHub, type RealtimePublisher } from './realtime/hub';
+import { createPgFanout } from './realtime/notifier';
 import { resolveRealtimeOptions, type RealtimeOptions } from './realtime/options';
 import { sweepRetention } from './retention';
 import { storedEventOf } from './routes/events';
@@ -296,7 +297,14 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     });
     if (!shuttingDown) {
       scheduleSweeps();
-      realtime.start();
+      // Several processes on one PostgreSQL: LISTEN/NOTIFY carries commits between them. A database
+      // handed in without a URL gets only the 5 s safety check.
+      const listenUrl = opened.kind === 'postgres' && opened !== options.database ? options.databaseUrl : undefined;
+      realtime.start(
+        listenUrl === undefined
+          ? undefined
+          : (sink) => createPgFanout(listenUrl, opened, sink, { warn: (fields, message) => app.log.warn(fields, message) }),
+      );
     }
   }
 

@@ -2,6 +2,7 @@ import type { Database } from '../database';
 import type { StoredEvent } from '../routes/events';
 import { isChannelName } from './channels';
 import { messageText, type MessageFrame } from './frames';
+import type { Fanout, FanoutSink } from './notifier';
 import { REALTIME_LIMITS, type ResolvedRealtimeOptions } from './options';
 import { checkResume, planResume, type ChannelHead } from './resolveCursor';
 import { appendMessages, pruneHistory, readHeads, readMessages, takeLeases } from './store';
@@ -85,8 +86,12 @@ export interface RealtimeHub extends RealtimePublisher {
    * processes' leases are seen within {@link LIVE_REFRESH_MS}.
    */
   isLive(projectId: string, channel: string): boolean;
-  /** Start the lease renewal and history pruning timers (after the database is open). */
-  start(): void;
+  /**
+   * Start the lease renewal and history pruning timers (after the database is open). On
+   * PostgreSQL also the 5 s safety check, and `fanout` (LISTEN/NOTIFY) when given: it is built
+   * with the sink that feeds other processes' commits to this hub.
+   */
+  start(fanout?: (sink: FanoutSink) => Fanout): void;
   /** Shutdown begins: waiting polls answer, sockets close with 1001. Idempotent. */
   shutdown(): void;
   /** Stop the timers and wait (at most `graceMs`) for publishes in flight; later publishes are dropped. */
@@ -108,6 +113,8 @@ interface ChannelState {
   /** Listeners that hold the lease. */
   leaseHolders: number;
   known: number;
+  /** The highest seq announced to the listeners (by a publish here, a notification or the safety check). */
+  announced: number;
   epoch: string | null;
 }
 
@@ -115,6 +122,12 @@ const keyOf = (projectId: string, channel: string) => `${projectId}\u0000${chann
 
 /** How often a PostgreSQL-backed hub re-reads which channels any process leases. */
 export const LIVE_REFRESH_MS = 2000;
+
+/**
+ * How often a PostgreSQL-backed hub compares the served channels' `last_seq` with what its
+ * listeners were told, so that a lost notification delays messages by at most this much.
+ */
+export const SAFETY_CHECK_MS = 5000;
 
 /** Create the hub; `db` may be a lazy handle that opens later (nothing is queried before `start()` or a request). */
 export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions, log: HubLogger): RealtimeHub {
@@ -132,6 +145,9 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
   let renewTimer: NodeJS.Timeout | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
   let pruning: Promise<number> | undefined;
+  let safetyTimer: NodeJS.Timeout | undefined;
+  let fanout: Fanout | undefined;
+  let checking: Promise<void> | undefined;
 
   function track<T>(promise: Promise<T>): Promise<T> {
     inFlight.add(promise);
@@ -151,6 +167,8 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
     state.epoch = head.epoch;
     state.known = Math.max(state.known, head.lastSeq);
     if (previous !== null && previous !== head.epoch) {
+      // A new epoch counts from its own start: notifications of it must not be compared with the old one.
+      state.announced = head.lastSeq;
       for (const listener of [...state.listeners]) listener.reset(head);
     }
   }
@@ -159,7 +177,47 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
     const state = channels.get(keyOf(projectId, channel));
     if (!state) return;
     state.known = Math.max(state.known, lastSeq);
+    state.announced = Math.max(state.announced, lastSeq);
     for (const listener of [...state.listeners]) listener.notify(lastSeq, frames);
+  }
+
+  /**
+   * Messages up to `lastSeq` were committed, maybe by another process: announce them (to be read
+   * from the history) unless the listeners were told already. Our own NOTIFYs come back here and
+   * stop at this check; listeners also drop seqs they already sent.
+   */
+  function changed(projectId: string, channel: string, lastSeq: number): void {
+    const state = channels.get(keyOf(projectId, channel));
+    if (!state || closed || lastSeq <= state.announced) return;
+    announce(projectId, channel, lastSeq, null);
+  }
+
+  /** The safety check: compare every served channel's head with what its listeners were told. */
+  function checkChannels(): Promise<void> {
+    checking ??= track(
+      (async () => {
+        const projects: string[] = [];
+        const names: string[] = [];
+        for (const state of channels.values()) {
+          projects.push(state.projectId);
+          names.push(state.channel);
+        }
+        if (projects.length === 0) return;
+        const { rows } = await db.query<{ project_id: string; channel: string; epoch: string; last_seq: unknown }>(
+          `SELECT project_id, channel, epoch, last_seq FROM realtime_channels
+            WHERE (project_id, channel) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+          [projects, names],
+        );
+        for (const row of rows) {
+          const lastSeq = Number(row.last_seq);
+          observeHead(row.project_id, row.channel, { epoch: row.epoch, lastSeq }, false);
+          changed(row.project_id, row.channel, lastSeq);
+        }
+      })(),
+    ).finally(() => {
+      checking = undefined;
+    });
+    return checking;
   }
 
   async function publish(projectId: string, channel: string, kind: string, data: readonly unknown[]): Promise<PublishResult | null> {
@@ -184,6 +242,8 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
     const firstSeq = stored.lastSeq - texts.length + 1;
     const frames = texts.map((text, i) => ({ seq: firstSeq + i, text: messageText(channel, firstSeq + i, kind, stored.at, text) }));
     announce(projectId, channel, stored.lastSeq, frames);
+    // After the commit (appendMessages is one autocommit statement): tell the other processes.
+    fanout?.touch(projectId, channel, stored.lastSeq);
     return { epoch: stored.epoch, firstSeq, lastSeq: stored.lastSeq };
   }
 
@@ -284,7 +344,7 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
       const key = keyOf(projectId, channel);
       let state = channels.get(key);
       if (!state) {
-        state = { projectId, channel, listeners: new Set(), leaseHolders: 0, known: 0, epoch: null };
+        state = { projectId, channel, listeners: new Set(), leaseHolders: 0, known: 0, announced: 0, epoch: null };
         channels.set(key, state);
       }
       const s = state;
@@ -308,7 +368,7 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
       const key = keyOf(projectId, channel);
       return (localLive.get(key) ?? 0) > Date.now() || liveAnywhere.has(key);
     },
-    start() {
+    start(connectFanout) {
       if (closed || renewTimer) return;
       renewTimer = every(options.leaseRenewMs, renewLeases, 'lease renewal');
       pruneTimer = every(options.pruneIntervalMs, prune, 'history prune');
@@ -319,6 +379,11 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
         };
         void refresh().catch((error: unknown) => log.warn({ err: error }, 'realtime: live channel refresh failed'));
         liveTimer = every(LIVE_REFRESH_MS, refresh, 'live channel refresh');
+        safetyTimer = every(SAFETY_CHECK_MS, checkChannels, 'safety check');
+        fanout = connectFanout?.({
+          changed,
+          resync: () => void checkChannels().catch((error: unknown) => log.warn({ err: error }, 'realtime: resync failed')),
+        });
       }
     },
     shutdown() {
@@ -339,6 +404,7 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
       clearInterval(renewTimer);
       clearInterval(pruneTimer);
       clearInterval(liveTimer);
+      clearInterval(safetyTimer);
       // A database that stopped answering must not hold shutdown.
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -346,6 +412,8 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
         new Promise((resolve) => (timer = setTimeout(resolve, graceMs))),
       ]);
       clearTimeout(timer);
+      // Last publishes' NOTIFYs go out, then the LISTEN connection closes (bounded).
+      await fanout?.close();
     },
     prune,
   };
