@@ -5,7 +5,7 @@ import type { Database } from './database';
 import { HttpError, type ErrorCode } from './errors';
 import type { EventWriter } from './eventWriter';
 import type { RateLimiter } from './rateLimiter';
-import type { RealtimeHub } from './realtime/hub';
+import type { RealtimeHub } from './realtime/hubTypes';
 import { registerRealtimeRoutes } from './realtime/plugin';
 import { getLogFields, pathOf } from './requestLog';
 import { registerEventRoutes } from './routes/events';

@@ -22,6 +22,6 @@ export type { ErrorBody, ErrorCode, EventError, EventErrorCode } from './errors'
 export { BATCH_PATHS, SINGLE_PATHS } from './routes/ingest';
 export { REALTIME_DEFAULTS, REALTIME_LIMITS } from './realtime/options';
 export type { RealtimeOptions } from './realtime/options';
-export type { PublishResult, RealtimePublisher } from './realtime/hub';
+export type { PublishResult, RealtimePublisher } from './realtime/hubTypes';
 export { RECENT_LIMIT } from './routes/events';
 export type { StoredEvent } from './routes/events';

@@ -1,7 +1,7 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { KeyStore } from '../auth';
-import type { RealtimeHub } from './hub';
+import type { RealtimeHub } from './hubTypes';
 import { REALTIME_LIMITS } from './options';
 import { registerPollRoute } from './pollRoute';
 import { CLOSE, handleConnection, type SocketConnection } from './socketConnection';

@@ -1,5 +1,5 @@
 import { HttpError } from '../errors';
-import type { SubscribeRequest } from './hub';
+import type { SubscribeRequest } from './hubTypes';
 import { REALTIME_LIMITS } from './options';
 
 /** A parsed `GET /v1/realtime/poll` query (protocol 9.4). */

@@ -3,7 +3,7 @@ import type { KeyStore } from '../auth';
 import { authenticateReader } from '../routes/events';
 import { isChannelName } from './channels';
 import { errorText, resetText, subscribedText } from './frames';
-import type { RealtimeHub, SubscribeRequest } from './hub';
+import type { RealtimeHub, SubscribeRequest } from './hubTypes';
 import { REALTIME_LIMITS } from './options';
 import { parsePollQuery } from './pollQuery';
 

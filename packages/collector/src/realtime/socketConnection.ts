@@ -3,7 +3,7 @@ import type { KeyStore } from '../auth';
 import { isObject } from '../json';
 import { isChannelName } from './channels';
 import { errorText } from './frames';
-import type { HubLogger, RealtimeHub } from './hub';
+import type { HubLogger, RealtimeHub } from './hubTypes';
 import { createSocketSubscription, type SocketSubscription } from './socketSubscription';
 
 /** Close codes of protocol 9.3 that the server sends. */

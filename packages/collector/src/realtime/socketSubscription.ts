@@ -1,5 +1,5 @@
 import { resetText, subscribedText } from './frames';
-import type { RealtimeHub, Resolution } from './hub';
+import type { RealtimeHub, Resolution } from './hubTypes';
 import { REALTIME_LIMITS } from './options';
 
 /** What a subscription needs from its socket. */
