@@ -301,7 +301,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       // Several processes on one PostgreSQL: LISTEN/NOTIFY carries commits between them. A database
       // handed in without a URL gets only the 5 s safety check.
       const listenUrl = opened.kind === 'postgres' && opened !== options.database ? options.databaseUrl : undefined;
-      realtime.start(
+      // Before the first request: the leases already in the database decide what ingest publishes.
+      await realtime.start(
         listenUrl === undefined
           ? undefined
           : (sink) => createPgFanout(listenUrl, opened, sink, { warn: (fields, message) => app.log.warn(fields, message) }),

@@ -1,16 +1,16 @@
 import { retryAfterMs } from './backoff';
 import type { Cursor } from './cursor';
-import type { ResolvedOptions } from './options';
+import type { FetchLike, RealtimeOptions } from './types';
 
 export interface PollDeps {
   url: string;
-  o: ResolvedOptions;
+  o: RealtimeOptions;
   backoff(attempt: number): number;
   token(): Promise<[string, boolean]>;
   /** The channels to poll, with their cursors (protocol 9.4 sends them on every request). */
-  channels(): [string, Cursor | undefined][];
-  /** `current()` turns false once the transport stopped or restarted: stop handling frames. */
-  onFrames(frames: unknown[], current: () => boolean): void;
+  subs: ReadonlyMap<string, { cursor: Cursor | undefined }>;
+  /** One §9.2 frame; none comes once the transport stopped or restarted. */
+  onFrame(frame: any): void;
   onOk(): void;
   /** `status` 0 is a network error or timeout; `forced`: the token came from a forced refresh. */
   onFail(status: number, forced: boolean, cause?: unknown): void;
@@ -29,7 +29,12 @@ export interface PollTransport {
  * keep being cut (a proxy that kills held requests), it falls back to short polls every `shortPollMs`.
  */
 export function createPollTransport(d: PollDeps): PollTransport {
-  const { fetch, pollWaitSec = 25, shortPollMs = 30_000 } = d.o;
+  const {
+    // `fetch` unbound throws "Illegal invocation" in browsers.
+    fetch = ((url, init) => globalThis.fetch(url, init)) as FetchLike,
+    pollWaitSec = 25,
+    shortPollMs = 30_000,
+  } = d.o;
   let gen = 0;
   let running = false;
   let first = true;
@@ -44,13 +49,12 @@ export function createPollTransport(d: PollDeps): PollTransport {
   };
 
   async function run(g: number) {
-    const channels = d.channels();
     // Nothing to poll: idle until `restart()` (a new subscription).
-    if (g !== gen || !channels.length) return;
+    if (g !== gen || !d.subs.size) return;
     const short = cuts >= 2;
     const wait = first || short ? 0 : pollWaitSec;
     const q = new URLSearchParams();
-    for (const [channel, cur] of channels) {
+    for (const [channel, { cursor: cur }] of d.subs) {
       q.append('channel', channel);
       q.append('since', cur ? '' + cur.seq : '');
       q.append('epoch', cur ? cur.epoch : '');
@@ -80,7 +84,7 @@ export function createPollTransport(d: PollDeps): PollTransport {
           first = false;
           if (wait) cuts = 0;
           d.onOk();
-          d.onFrames(body.frames, () => g === gen);
+          for (const f of body.frames) if (g === gen) d.onFrame(f);
           if (g === gen) next(body.more ? 0 : short ? shortPollMs : 0);
           return;
         }

@@ -2,7 +2,6 @@ import { backoffDelay } from './backoff';
 import { applyFrame, type Cursor } from './cursor';
 import { RealtimeError, type RealtimeErrorCode } from './errors';
 import { createOnlineManager } from './onlineManager';
-import { resolveOptions } from './options';
 import { createPollTransport } from './pollTransport';
 import { createSocketTransport } from './socketTransport';
 import { createVisibilityManager } from './visibilityManager';
@@ -18,15 +17,19 @@ interface Subscription {
 /**
  * A realtime client (protocol section 9): one WebSocket, HTTP long polling while the socket is
  * not `ready`, and per-channel cursors so that each subscriber sees every message once, in order,
- * or a `reset`. Throws only for misuse (no WebSocket class, no `getToken`).
+ * or a `reset`. Throws only for misuse (no WebSocket class, no `getToken`), in development builds.
  */
-export function createRealtimeClient(options: RealtimeOptions): RealtimeClient {
-  const o = resolveOptions(options);
+export function createRealtimeClient(o: RealtimeOptions): RealtimeClient {
+  // Misuse the app must fix (style rules 7 and 8): checked in development only. In production a
+  // missing WebSocket still throws from here (a class cannot extend `undefined`).
+  if (typeof process != 'undefined' && process.env.NODE_ENV !== 'production') {
+    if (!(o.WebSocket ?? globalThis.WebSocket)) throw new TypeError("[sightline] No WebSocket: pass `WebSocket` from 'ws' (Node 20 has none).");
+    if (typeof o.getToken != 'function') throw new TypeError('[sightline] `getToken` must be a function returning the read token.');
+  }
   const { failoverMs = 2000, pauseWhenHidden = false, reconnectBaseMs = 1000, reconnectMaxMs = 30_000 } = o;
   // Full jitter per client, for socket retries and failed polls alike.
   const backoff = (attempt: number) => backoffDelay(attempt, reconnectBaseMs, reconnectMaxMs);
   const http = new URL(o.url, globalThis.location?.href).href.replace(/\/$/, '');
-  const log: (...args: unknown[]) => void = o.debug ? (...args) => console.log('[sightline]', ...args) : () => {};
   const subs = new Map<string, Subscription>();
   const stateListeners = new Set<StateListener>();
   const online = o.onlineManager ?? createOnlineManager();
@@ -42,7 +45,8 @@ export function createRealtimeClient(options: RealtimeOptions): RealtimeClient {
 
   const report = (code: RealtimeErrorCode, message: string, cause?: unknown, extra?: Partial<RealtimeError>) => {
     const error = Object.assign(new RealtimeError(code, message, cause), extra);
-    log(error);
+    // Its message carries the `[sightline]` prefix.
+    if (o.debug) console.log(error);
     try {
       o.onError?.(error);
     } catch {}
@@ -52,26 +56,37 @@ export function createRealtimeClient(options: RealtimeOptions): RealtimeClient {
     if (closed || next === state) return;
     state = next;
     reason = why;
-    for (const l of [...stateListeners]) {
-      try {
-        l(next, why);
-      } catch (e) {
-        report('listener', 'listener threw', e);
-      }
-    }
+    fire(stateListeners, next, why);
   };
 
   // getToken runs before every `auth` and every poll; the app caches inside it.
   const token = async (): Promise<[string, boolean]> => {
     const forced = forceRefresh;
-    return [await o.getToken({ forceRefresh: forced }), forced];
+    try {
+      return [await o.getToken({ forceRefresh: forced }), forced];
+    } catch (e) {
+      report('token', 'getToken failed', e);
+      throw e;
+    }
   };
 
-  // A refused token is refreshed once; refused again after a forced refresh, we stop rather than loop.
-  const refused = (forced: boolean) => (forced ? shut('unauthorized', 'token refused after a refresh') : (forceRefresh = true));
-  const forbidden = (status: number) => shut('forbidden', 'token forbidden (' + status + '): a write key?');
+  /**
+   * A refused token (HTTP 401, or close code 4401: protocol 9.3 mirrors the HTTP status in 44xx) is
+   * refreshed once; refused again after a forced refresh, we stop rather than loop. 403/4403 (a write
+   * key) stops at once. Returns whether the client is closed.
+   */
+  const denied = (status: number, forced: boolean) => {
+    status %= 1000;
+    if (status == 403) shut('forbidden', 'a write key?');
+    else if (status == 401) forced ? shut('unauthorized', 'refused after a refresh') : (forceRefresh = true);
+    return closed;
+  };
 
-  const frame = (channel: string, { cursor }: Subscription) => ({ type: 'subscribe', channel, ...(cursor && { since: cursor.seq, epoch: cursor.epoch }) });
+  // From the cursor, on a new subscription, after each `auth` and on a gap (protocol 9.2).
+  const resubscribe = (sub: Subscription, channel: string) => {
+    const { cursor } = sub;
+    sub.pending = socket.send({ type: 'subscribe', channel, ...(cursor && { since: cursor.seq, epoch: cursor.epoch }) });
+  };
 
   const arm = () => {
     clearTimeout(failover);
@@ -83,7 +98,7 @@ export function createRealtimeClient(options: RealtimeOptions): RealtimeClient {
     o,
     backoff,
     token,
-    hello: () => [...subs].map(([channel, sub]) => ((sub.pending = true), frame(channel, sub))),
+    onAuth: () => subs.forEach(resubscribe),
     onReady() {
       forceRefresh = false;
       clearTimeout(failover);
@@ -92,16 +107,14 @@ export function createRealtimeClient(options: RealtimeOptions): RealtimeClient {
     },
     onFrame: (f) => handle(f, true),
     onDown(why, code, forced) {
-      if (code == 4403) return forbidden(code);
-      if (code == 4401) refused(forced);
-      if (closed) return;
-      report('socket', why + (code ? ' (' + code + ')' : ''), undefined, { closeCode: code });
+      if (denied(code, forced)) return;
+      // The close code is on the error (`closeCode`), as the status is for polls.
+      report('socket', why, undefined, { closeCode: code });
       if (state != 'open') poll.start();
       else if (why == 'heartbeat-timeout') set('reconnecting', why), poll.start();
       // A restarting backend (1001) is usually back before the failover: no need to poll at once.
       else set('reconnecting', 'socket-closed'), arm();
     },
-    onTokenError: (e) => report('token', 'getToken failed', e),
   });
 
   const poll = createPollTransport({
@@ -109,22 +122,15 @@ export function createRealtimeClient(options: RealtimeOptions): RealtimeClient {
     o,
     backoff,
     token,
-    channels: () => [...subs].map(([channel, sub]) => [channel, sub.cursor]),
-    onFrames(frames, current) {
-      for (const f of frames) {
-        if (!current()) return;
-        handle(f, false);
-      }
-    },
+    subs,
+    onFrame: (f) => handle(f, false),
     onOk() {
       forceRefresh = false;
       if (state != 'open') set('polling', 'poll-ok');
     },
     onFail(status, forced, cause) {
-      if (status == 403) return forbidden(status);
-      if (status == 401) refused(forced);
-      if (closed) return;
-      report('poll', 'poll ' + status, cause, { status });
+      if (denied(status, forced)) return;
+      report('poll', 'poll-failed', cause, { status });
       if (state == 'polling') set('reconnecting', 'poll-failed');
     },
   });
@@ -137,24 +143,28 @@ export function createRealtimeClient(options: RealtimeOptions): RealtimeClient {
     if (type == 'error') {
       subs.delete(channel);
       report('channel', channel + ': ' + f.code);
-      return emit(sub, { type, channel, code: f.code, message: f.message });
+      // The frame is the event: { type, channel, code, message }.
+      return fire(sub.listeners, f);
     }
-    if ((type != 'message' && type != 'subscribed' && type != 'reset') || typeof f.seq != 'number') return;
+    // Besides `error`, the frames naming a channel are `message`, `subscribed` and `reset` (protocol
+    // 9.2); a malformed one without a numeric `seq` must not move the cursor.
+    if (typeof f.seq != 'number') return;
     if (fromSocket && type != 'message') sub.pending = false;
     const [verdict, cursor] = applyFrame(sub.cursor, f);
     sub.cursor = cursor;
-    if (verdict == 'deliver') emit(sub, f);
-    else if (verdict == 'reset') emit(sub, { type, channel, seq: f.seq, epoch: f.epoch });
+    if (verdict == 'deliver') fire(sub.listeners, f);
+    // `type: 'reset'` also when a `subscribed` frame names a new epoch.
+    else if (verdict == 'reset') fire(sub.listeners, { type: 'reset', channel, seq: f.seq, epoch: f.epoch });
     // Protocol 9.2: a message that skips ahead means subscribing again from the cursor.
-    else if (verdict == 'gap' && fromSocket && !sub.pending) sub.pending = socket.send(frame(channel, sub));
+    else if (verdict == 'gap' && fromSocket && !sub.pending) resubscribe(sub, channel);
   }
 
-  function emit(sub: Subscription, event: RealtimeEvent) {
-    // A copy: a listener may unsubscribe itself or others; those no longer receive this event.
-    for (const l of [...sub.listeners]) {
-      if (closed || !sub.listeners.has(l)) continue;
+  function fire<A extends unknown[]>(listeners: Set<(...args: A) => void>, ...args: A) {
+    // A copy: a listener may unsubscribe itself or others; those no longer receive this call.
+    for (const l of [...listeners]) {
+      if (closed || !listeners.has(l)) continue;
       try {
-        l(event);
+        l(...args);
       } catch (e) {
         report('listener', 'listener threw', e);
       }
@@ -217,14 +227,18 @@ export function createRealtimeClient(options: RealtimeOptions): RealtimeClient {
 
   return {
     subscribe(channel, onEvent, { since, epoch } = {}) {
-      if (!channel || typeof channel != 'string' || typeof onEvent != 'function' || (since == null) != (epoch == null)) {
+      if (
+        typeof process != 'undefined' &&
+        process.env.NODE_ENV !== 'production' &&
+        (!channel || typeof channel != 'string' || typeof onEvent != 'function' || (since == null) != (epoch == null))
+      ) {
         throw new TypeError('[sightline] subscribe(channel, fn, { since, epoch }): since and epoch go together');
       }
       if (closed) return () => {};
       let sub = subs.get(channel);
       if (!sub) {
         subs.set(channel, (sub = { cursor: since == null ? undefined : { seq: since, epoch: epoch! }, listeners: new Set() }));
-        sub.pending = socket.send(frame(channel, sub));
+        resubscribe(sub, channel);
         poll.restart();
       }
       const s = sub;

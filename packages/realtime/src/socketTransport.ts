@@ -1,22 +1,21 @@
 import ReconnectingWebSocket from 'reconnecting-websocket';
-import type { ResolvedOptions } from './options';
+import type { RealtimeOptions, WebSocketClass } from './types';
 
 /** Why a socket went away: an attempt that never became `ready`, a lost one, or a silent one. */
 export type SocketDown = 'socket-failed' | 'socket-closed' | 'heartbeat-timeout';
 
 export interface SocketDeps {
   url: string;
-  o: ResolvedOptions;
+  o: RealtimeOptions;
   backoff(attempt: number): number;
-  /** The token for `auth`, and whether it was asked for with `forceRefresh`. */
+  /** The token for `auth`, and whether it was asked for with `forceRefresh`; rejects after reporting. */
   token(): Promise<[string, boolean]>;
-  /** The `subscribe` frames to send right after `auth`. */
-  hello(): object[];
+  /** `auth` went out: send the `subscribe` frames now (`send` works from here on). */
+  onAuth(): void;
   onReady(): void;
   onFrame(frame: any): void;
   /** `forced`: the socket's token came from a forced refresh (a second 4401 in a row). */
   onDown(why: SocketDown, code: number, forced: boolean): void;
-  onTokenError(cause: unknown): void;
 }
 
 export interface SocketTransport {
@@ -39,7 +38,7 @@ type Raw = WebSocket & { terminate?(): void };
  */
 export function createSocketTransport(d: SocketDeps): SocketTransport {
   const {
-    WebSocket,
+    WebSocket = (globalThis as { WebSocket?: WebSocketClass }).WebSocket!,
     reconnectAttempts = 5,
     probeMs: [probeMin, probeMax] = [10_000, 20_000],
     readyTimeoutMs = 5000,
@@ -93,13 +92,9 @@ export function createSocketTransport(d: SocketDeps): SocketTransport {
         forced = f;
         put(ws, { type: 'auth', token });
         authed = ws;
-        for (const frame of d.hello()) put(ws, frame);
+        d.onAuth();
       },
-      (cause) => {
-        if (ws !== raw) return;
-        d.onTokenError(cause);
-        end(ws, 0, 'socket-failed');
-      },
+      () => end(ws, 0, 'socket-failed'),
     );
   }
 
@@ -161,9 +156,9 @@ export function createSocketTransport(d: SocketDeps): SocketTransport {
     drop();
     rws = new ReconnectingWebSocket(d.url, undefined, {
       WebSocket: Guarded,
-      // No outgoing queue: every (re)connect subscribes again from the cursors.
+      // No outgoing queue: every (re)connect subscribes again from the cursors. RWS's own 4 s
+      // connect timeout (its default) ends attempts that never open.
       maxEnqueuedMessages: 0,
-      connectionTimeout: 4000,
       reconnectionDelayGrowFactor: 1,
       maxReconnectionDelay: Infinity,
       // RWS reads this before each retry. Its default is one random base per page load, shared by

@@ -6,6 +6,8 @@ export { serveStatic } from './staticServer';
 export type { StaticFile, StaticFiles, StaticServer } from './staticServer';
 export { buildCoreBundle, coreEntry } from './coreBundle';
 export type { CoreBundleOptions } from './coreBundle';
+export { buildRealtimeBundle, realtimeEntry } from './realtimeBundle';
+export type { RealtimeBundleOptions } from './realtimeBundle';
 export { startCollectorProcess, ensureCollectorBuilt, freePort, freshPgliteDir } from './collectorProcess';
 export type { CollectorProcess, CollectorProcessOptions } from './collectorProcess';
 export { startFaultProxy } from './faultProxy';

@@ -37,7 +37,19 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
   // which saves ingest a statement per request while nobody watches `events`.
   const localLive = new Map<string, number>();
   // PostgreSQL: the channels some process leased, as of the last refresh (other processes included).
-  let liveAnywhere = new Set<string>();
+  // PGlite: read once at start, so a restarted process honours its predecessor's leases (until they
+  // lapse) instead of dropping what is stored before the subscribers come back.
+  let liveAnywhere = new Map<string, number>();
+  const isLiveKey = (key: string) => {
+    const now = Date.now();
+    return (localLive.get(key) ?? 0) > now || (liveAnywhere.get(key) ?? 0) > now;
+  };
+  const refreshLive = async () => {
+    const { rows } = await db.query<{ project_id: string; channel: string; until: number | string }>(
+      'SELECT project_id, channel, extract(epoch FROM live_until) * 1000 AS until FROM realtime_channels WHERE live_until > now()',
+    );
+    liveAnywhere = new Map(rows.map((row) => [keyOf(row.project_id, row.channel), Number(row.until)]));
+  };
   let liveTimer: NodeJS.Timeout | undefined;
   const shutdownListeners = new Set<() => void>();
   const inFlight = new Set<Promise<unknown>>();
@@ -137,7 +149,7 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
     });
     if (texts.length === 0 || closed) return null;
     const key = keyOf(projectId, channel);
-    if (db.kind === 'pglite' && !((localLive.get(key) ?? 0) > Date.now())) return null;
+    if (db.kind === 'pglite' && !isLiveKey(key)) return null;
     const stored = await track(appendMessages(db, projectId, channel, kind, texts));
     if (!stored) return null;
     const firstSeq = stored.lastSeq - texts.length + 1;
@@ -266,20 +278,15 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
       return () => void shutdownListeners.delete(fn);
     },
     isLive(projectId, channel) {
-      const key = keyOf(projectId, channel);
-      return (localLive.get(key) ?? 0) > Date.now() || liveAnywhere.has(key);
+      return isLiveKey(keyOf(projectId, channel));
     },
-    start(connectFanout) {
+    async start(connectFanout) {
       if (closed || renewTimer) return;
       renewTimer = every(options.leaseRenewMs, renewLeases, 'lease renewal');
       pruneTimer = every(options.pruneIntervalMs, prune, 'history prune');
+      await refreshLive().catch((error: unknown) => log.warn({ err: error }, 'realtime: live channel refresh failed'));
       if (db.kind === 'postgres') {
-        const refresh = async () => {
-          const { rows } = await db.query<{ project_id: string; channel: string }>('SELECT project_id, channel FROM realtime_channels WHERE live_until > now()');
-          liveAnywhere = new Set(rows.map((row) => keyOf(row.project_id, row.channel)));
-        };
-        void refresh().catch((error: unknown) => log.warn({ err: error }, 'realtime: live channel refresh failed'));
-        liveTimer = every(LIVE_REFRESH_MS, refresh, 'live channel refresh');
+        liveTimer = every(LIVE_REFRESH_MS, refreshLive, 'live channel refresh');
         safetyTimer = every(SAFETY_CHECK_MS, checkChannels, 'safety check');
         fanout = connectFanout?.({
           changed,

@@ -89,7 +89,7 @@ export interface RealtimeHub extends RealtimePublisher {
    * PostgreSQL also the 5 s safety check, and `fanout` (LISTEN/NOTIFY) when given: it is built
    * with the sink that feeds other processes' commits to this hub.
    */
-  start(fanout?: (sink: FanoutSink) => Fanout): void;
+  start(fanout?: (sink: FanoutSink) => Fanout): Promise<void>;
   /** Shutdown begins: waiting polls answer, sockets close with 1001. Idempotent. */
   shutdown(): void;
   /** Stop the timers and wait (at most `graceMs`) for publishes in flight; later publishes are dropped. */
