@@ -4,10 +4,8 @@ export { launchChromium, useChromium, chromiumArgs, chromiumExecutablePath } fro
 export type { Browser, BrowserContext, LaunchChromiumOptions, Page, Request } from './chromium';
 export { serveStatic } from './staticServer';
 export type { StaticFile, StaticFiles, StaticServer } from './staticServer';
-export { buildCoreBundle, coreEntry } from './coreBundle';
-export type { CoreBundleOptions } from './coreBundle';
-export { buildRealtimeBundle, realtimeEntry } from './realtimeBundle';
-export type { RealtimeBundleOptions } from './realtimeBundle';
+export { buildCoreBundle, buildRealtimeBundle, coreEntry, realtimeEntry } from './pageBundle';
+export type { PageBundleOptions } from './pageBundle';
 export { startCollectorProcess, ensureCollectorBuilt, freePort, freshPgliteDir } from './collectorProcess';
 export type { CollectorProcess, CollectorProcessOptions } from './collectorProcess';
 export { startFaultProxy } from './faultProxy';

@@ -1,5 +1,5 @@
 import type { BrowserContext, Page } from 'playwright-core';
-import { buildCoreBundle } from './coreBundle';
+import { buildCoreBundle } from './pageBundle';
 import { serveStatic, type StaticServer } from './staticServer';
 
 /**
