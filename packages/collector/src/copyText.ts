@@ -32,10 +32,11 @@ function copyLine(project: string, receivedAt: string, row: EventRow): string {
   return `${project}\t${copyField(row.messageId)}\t${row.type}\t${optional(row.event)}\t${optional(row.name)}\t${optional(row.userId)}\t${optional(row.anonymousId)}\t${optional(row.groupId)}\t${optional(row.previousId)}\t${optional(row.sessionId)}\t${row.timestamp}\t${row.sentAt ?? NULL}\t${receivedAt}\t${jsonField(row.properties)}\t${jsonField(row.traits)}\t${jsonField(row.context)}\n`;
 }
 
-/** A request's rows in COPY's text format, and how many there are. */
+/** A request's rows in COPY's text format, and the rows it holds. */
 export interface CopyRows {
   text: string;
-  count: number;
+  /** The rows written, each messageId's first occurrence, in order. */
+  rows: EventRow[];
 }
 
 /**
@@ -47,11 +48,13 @@ export interface CopyRows {
 export function copyRows(projectId: string, receivedAt: string, rows: readonly EventRow[]): CopyRows {
   const project = copyField(projectId);
   const seen = new Set<string>();
+  const kept: EventRow[] = [];
   let text = '';
   for (const row of rows) {
     if (seen.has(row.messageId)) continue;
     seen.add(row.messageId);
+    kept.push(row);
     text += copyLine(project, receivedAt, row);
   }
-  return { text, count: seen.size };
+  return { text, rows: kept };
 }

@@ -49,7 +49,7 @@ interface Job {
   /** The rows as COPY text, built as the request arrives; null when the database has no COPY. */
   copy: CopyRows | null;
   accepted: number;
-  /** The rows this request stored, when `onStored` wants them. */
+  /** The rows this request stored (new ones only), for `onStored`. */
   stored: EventRow[];
   resolve(result: WriteResult): void;
   reject(error: unknown): void;
@@ -143,19 +143,17 @@ export function createEventWriter(db: Queryable, options: EventWriterOptions = {
   async function insertGroup(group: Job[]): Promise<void> {
     for (const job of group) (job.accepted = 0), (job.stored = []);
     if (copyIn && (await copied(copyIn, group))) return;
-    const owners = new Map<string, Job>();
-    const rows: Array<{ j: number; row: EventRow }> = [];
+    // Each key's first row in the group, with the index of its request: a messageId repeated
+    // within the group is a duplicate of its first occurrence.
+    const firsts = new Map<string, { j: number; row: EventRow }>();
     for (let j = 0; j < group.length; j++) {
       const job = group[j]!;
       for (const row of job.rows) {
         const key = keyOf(job.projectId, row.messageId);
-        // A messageId repeated within the group is a duplicate of its first occurrence.
-        if (owners.has(key)) continue;
-        owners.set(key, job);
-        rows.push({ j, row });
+        if (!firsts.has(key)) firsts.set(key, { j, row });
       }
     }
-    await insertRecords(group, rows, owners);
+    await insertRecords(group, firsts);
   }
 
   /**
@@ -178,21 +176,16 @@ export function createEventWriter(db: Queryable, options: EventWriterOptions = {
       throw error;
     }
     for (const job of group) {
-      job.accepted = job.copy!.count;
-      // What the COPY text held: each messageId's first row (copyRows drops repeats).
-      if (onStored) {
-        const seen = new Set<string>();
-        job.stored = job.rows.filter((row) => !seen.has(row.messageId) && !!seen.add(row.messageId));
-      }
+      job.accepted = job.copy!.rows.length;
+      job.stored = job.copy!.rows;
     }
     return true;
   }
 
   /** `INSERT ... ON CONFLICT DO NOTHING RETURNING`: tells each request which of its rows were new. */
-  async function insertRecords(group: Job[], rows: ReadonlyArray<{ j: number; row: EventRow }>, owners: ReadonlyMap<string, Job>, attempt = 0): Promise<void> {
+  async function insertRecords(group: Job[], firsts: ReadonlyMap<string, { j: number; row: EventRow }>, attempt = 0): Promise<void> {
     // `j` indexes the request's project and receipt time (SQL arrays start at 1).
-    const records = rows.map(({ j, row }) => eventRecord(j + 1, row));
-    const rowOf = onStored && new Map(rows.map(({ j, row }) => [keyOf(group[j]!.projectId, row.messageId), row]));
+    const records = Array.from(firsts.values(), ({ j, row }) => eventRecord(j + 1, row));
     try {
       // pg and PGlite both send a string parameter as is, whatever its type.
       const { rows: inserted } = await db.query<{ project_id: string; message_id: string }>(INSERT_EVENTS_SQL, [
@@ -201,18 +194,18 @@ export function createEventWriter(db: Queryable, options: EventWriterOptions = {
         `[${records.join(',')}]`,
       ]);
       for (const { project_id, message_id } of inserted) {
-        const key = keyOf(project_id, message_id);
-        const owner = owners.get(key);
-        if (!owner) continue;
+        const first = firsts.get(keyOf(project_id, message_id));
+        if (!first) continue;
+        const owner = group[first.j]!;
         owner.accepted++;
-        if (rowOf) owner.stored.push(rowOf.get(key)!);
+        owner.stored.push(first.row);
       }
     } catch (error) {
       // Two statements inserting the same keys in opposite orders (a client
       // retrying while its first try is still in flight) can deadlock; the
       // server aborts one, which then finds the keys taken. Rows keep batch
       // order rather than being sorted, so `seq` follows arrival order.
-      if (attempt < 3 && (error as { code?: unknown }).code === DEADLOCK) return insertRecords(group, rows, owners, attempt + 1);
+      if (attempt < 3 && (error as { code?: unknown }).code === DEADLOCK) return insertRecords(group, firsts, attempt + 1);
       throw error;
     }
   }

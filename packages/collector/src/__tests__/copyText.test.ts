@@ -8,8 +8,8 @@ const fields = (line: string) => line.split('\t');
 
 describe('copyRows', () => {
   it('writes one line per row, a field per column, \\N for NULL', () => {
-    const { text, count } = copyRows('p', '2026-01-02T00:00:00.000Z', [row()]);
-    expect(count).toBe(1);
+    const { text, rows } = copyRows('p', '2026-01-02T00:00:00.000Z', [row()]);
+    expect(rows).toHaveLength(1);
     expect(text.endsWith('\n')).toBe(true);
     const line = fields(text.slice(0, -1));
     expect(line).toHaveLength(EVENT_COLUMNS.length);
@@ -47,8 +47,11 @@ describe('copyRows', () => {
   });
 
   it('keeps the first of a messageId repeated within the request', () => {
-    const { text, count } = copyRows('p', 'now', [row({ messageId: 'x', event: '1' }), row({ messageId: 'x', event: '2' }), row({ messageId: 'y' })]);
-    expect(count).toBe(2);
+    const { text, rows } = copyRows('p', 'now', [row({ messageId: 'x', event: '1' }), row({ messageId: 'x', event: '2' }), row({ messageId: 'y' })]);
+    expect(rows.map((r) => [r.messageId, r.event])).toEqual([
+      ['x', '1'],
+      ['y', 'E'],
+    ]);
     expect(text.split('\n').filter(Boolean).map((line) => fields(line).slice(1, 4))).toEqual([
       ['x', 'track', '1'],
       ['y', 'track', 'E'],
