@@ -1,13 +1,1 @@
-import { defineConfig } from 'tsup';
-
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  target: 'es2020',
-  // size-limit measures the minified bundle; keep dist readable.
-  minify: false,
-  treeshake: true,
-  clean: true,
-  sourcemap: true,
-});
+export { default } from '../../tsup.browser';
