@@ -101,11 +101,13 @@ async function collectorRun({ backend, adminUrl, warm, measured, log, cpuProfDir
     exactlyOnce: stored.n === sent && stored.d === sent && res.accepted === sent && res.failures === 0 && res.retried.accepted === 0 && res.retried.duplicates === res.retried.sent,
     statuses: res.statuses,
     cpu,
+    // CPU per stored event: steadier than ev/s when other work shares the cores.
+    usPerEvent: { collector: (cpu.collector * 1e6) / events, postgres: (cpu.postgres * 1e6) / events },
     runner: collector.runner,
     window,
   };
   log(`  ${label}: ${fmt(out.evs)} ev/s, batch p50 ${out.p50.toFixed(1)} ms p95 ${out.p95.toFixed(1)} ms p99 ${out.p99.toFixed(1)} ms; sent ${sent}, accepted ${out.accepted}, stored ${out.stored} (distinct ${out.distinct}), failures ${out.failures}${res.firstError ? ` (${res.firstError})` : ''}; ${res.retried.sent} resent: ${res.retried.duplicates} duplicates, ${res.retried.accepted} accepted`);
-  log(`  ${label}: CPU over ${cpu.wall.toFixed(2)} s: collector ${(cpu.collector / cpu.wall * 100).toFixed(0)}%, postgres ${(cpu.postgres / cpu.wall * 100).toFixed(0)}%, load generator ${(cpu.loadgen / cpu.wall * 100).toFixed(0)}%, other processes ${(cpu.others / cpu.wall * 100).toFixed(0)}% (of 200%)`);
+  log(`  ${label}: CPU over ${cpu.wall.toFixed(2)} s: collector ${(cpu.collector / cpu.wall * 100).toFixed(0)}%, postgres ${(cpu.postgres / cpu.wall * 100).toFixed(0)}%, load generator ${(cpu.loadgen / cpu.wall * 100).toFixed(0)}%, other processes ${(cpu.others / cpu.wall * 100).toFixed(0)}% (of 200%); per event: collector ${out.usPerEvent.collector.toFixed(1)} us, postgres ${out.usPerEvent.postgres.toFixed(1)} us`);
   return out;
 }
 
@@ -228,12 +230,13 @@ export function printIngest(r, log = console.log) {
   const runs = r.rows[0]?.run?.runs ?? 1;
   log(`Collector ingest: ${r.measuredBatches} batches x 500 events on PostgreSQL (PGlite: ${r.liteBatches}), ${r.inFlight} requests in flight, ${r.avgEventBytes} B/event, ${runs > 1 ? `fastest of ${runs} fresh runs` : '1 run'}; load generator, collector and database share 2 cores`);
   log(table([
-    ['backend', 'raw limit (method)', 'raw ev/s', 'others during raw', 'collector ev/s', 'ratio', 'target', 'p50 ms', 'p95 ms', 'p99 ms', 'stored == sent (exactly once)', 'collector run CPU: collector / postgres / others'],
+    ['backend', 'raw limit (method)', 'raw ev/s', 'others during raw', 'collector ev/s', 'ratio', 'target', 'p50 ms', 'p95 ms', 'p99 ms', 'stored == sent (exactly once)', 'collector run CPU: collector / postgres / others', 'CPU us/event: collector / postgres'],
     ...r.rows.map((x) => [
       x.backend, x.rawName, fmt(x.raw), x.rawCpu ? pct(x.rawCpu.others, x.rawCpu.wall) : 'n/a', x.run ? fmt(x.run.evs) : 'n/a', x.run ? fmt(x.run.evs / x.raw, 2) : 'n/a', `>= ${x.target}`,
       x.run ? fmt(x.run.p50, 1) : 'n/a', x.run ? fmt(x.run.p95, 1) : 'n/a', x.run ? fmt(x.run.p99, 1) : 'n/a',
       x.run ? `${x.run.exactlyOnce ? 'yes' : 'NO'} (${fmt(x.run.stored)}/${fmt(x.run.sent)})` : 'n/a',
       x.run ? `${pct(x.run.cpu.collector, x.run.cpu.wall)} / ${pct(x.run.cpu.postgres, x.run.cpu.wall)} / ${pct(x.run.cpu.others, x.run.cpu.wall)}` : 'n/a',
+      x.run?.usPerEvent ? `${fmt(x.run.usPerEvent.collector, 1)} / ${fmt(x.run.usPerEvent.postgres, 1)}` : 'n/a',
     ]),
   ]));
   if (r.strategies) {

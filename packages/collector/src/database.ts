@@ -13,10 +13,10 @@ export interface Queryable {
   /** Run a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
   /**
-   * Load `text`, rows in COPY's text format, into `table (columns)`: all rows
-   * or none. Optional: without it the event writer stores with `query` alone.
+   * Load `chunks`, whole rows in COPY's text format (UTF-8), into `table (columns)`:
+   * all rows or none. Optional: without it the event writer stores with `query` alone.
    */
-  copyIn?(table: string, columns: readonly string[], text: string): Promise<void>;
+  copyIn?(table: string, columns: readonly string[], chunks: readonly Buffer[]): Promise<void>;
 }
 
 /**

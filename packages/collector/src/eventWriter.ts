@@ -165,10 +165,8 @@ export function createEventWriter(db: Queryable, options: EventWriterOptions = {
    * resent events do that.
    */
   async function copied(copyIn: NonNullable<Queryable['copyIn']>, group: Job[]): Promise<boolean> {
-    let text = '';
-    for (const job of group) text += job.copy!.text;
     try {
-      await copyIn('events', EVENT_COLUMNS, text);
+      await copyIn('events', EVENT_COLUMNS, group.map((job) => job.copy!.data));
     } catch (error) {
       // A stored key, or one a concurrent COPY holds in the opposite order.
       const code = (error as { code?: unknown }).code;

@@ -15,17 +15,20 @@ const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]); // 'c', length 4
 class CopyIn implements pg.Submittable {
   constructor(
     private readonly sql: string,
-    private readonly data: Buffer,
+    private readonly chunks: readonly Buffer[],
     private readonly settle: (error?: Error) => void,
   ) {}
 
   submit(connection: pg.Connection): void {
     connection.query(this.sql);
-    const header = Buffer.allocUnsafe(5);
-    header[0] = COPY_DATA;
-    header.writeUInt32BE(this.data.length + 4, 1);
-    connection.stream.write(header);
-    connection.stream.write(this.data);
+    // One CopyData message per chunk: each holds whole rows, which the protocol does not even require.
+    for (const chunk of this.chunks) {
+      const header = Buffer.allocUnsafe(5);
+      header[0] = COPY_DATA;
+      header.writeUInt32BE(chunk.length + 4, 1);
+      connection.stream.write(header);
+      connection.stream.write(chunk);
+    }
     connection.stream.write(COPY_DONE);
   }
 
@@ -43,10 +46,10 @@ class CopyIn implements pg.Submittable {
   }
 }
 
-/** Run `COPY table (columns) FROM STDIN` with `text` on `client`; resolves once committed. */
-export function pgCopyIn(client: pg.ClientBase, table: string, columns: readonly string[], text: string): Promise<void> {
+/** Run `COPY table (columns) FROM STDIN` with `chunks` (COPY text format, UTF-8) on `client`; resolves once committed. */
+export function pgCopyIn(client: pg.ClientBase, table: string, columns: readonly string[], chunks: readonly Buffer[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const sql = `COPY ${table} (${columns.join(', ')}) FROM STDIN`;
-    client.query(new CopyIn(sql, Buffer.from(text), (error) => (error ? reject(error) : resolve())));
+    client.query(new CopyIn(sql, chunks, (error) => (error ? reject(error) : resolve())));
   });
 }

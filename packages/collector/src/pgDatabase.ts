@@ -59,12 +59,12 @@ export async function openPgDatabase(url: string, options: PgDatabaseOptions = {
       // Without parameters pg uses the simple protocol, which runs several statements.
       await client.query(sql);
     },
-    async copyIn(table: string, columns: readonly string[], text: string): Promise<void> {
-      if (!(client instanceof pg.Pool)) return pgCopyIn(client, table, columns, text);
+    async copyIn(table: string, columns: readonly string[], chunks: readonly Buffer[]): Promise<void> {
+      if (!(client instanceof pg.Pool)) return pgCopyIn(client, table, columns, chunks);
       const connection = await client.connect();
       let broken: Error | undefined;
       try {
-        await pgCopyIn(connection, table, columns, text);
+        await pgCopyIn(connection, table, columns, chunks);
       } catch (error) {
         // After the server refuses a COPY the connection is ready again; after anything else, drop it.
         if (!(error instanceof pg.DatabaseError)) broken = error as Error;

@@ -19,9 +19,9 @@ export async function openPgliteDatabase(dataDir: string): Promise<Database> {
     async exec(sql: string): Promise<void> {
       await q.exec(sql);
     },
-    async copyIn(table: string, columns: readonly string[], text: string): Promise<void> {
+    async copyIn(table: string, columns: readonly string[], chunks: readonly Buffer[]): Promise<void> {
       // PGlite reads COPY data from the blob passed along, under this name.
-      await q.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`, [], { blob: new Blob([text]) });
+      await q.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`, [], { blob: new Blob([...chunks] as BlobPart[]) });
     },
   });
   const root = wrap(pg);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventError, EventErrorCode } from './errors';
 import { isObject } from './json';
+import { LeanEvent, RawObject } from './leanBatch';
 
 /** The six event types of the Segment spec. */
 export const EVENT_TYPES = ['track', 'page', 'screen', 'identify', 'group', 'alias'] as const;
@@ -92,6 +93,7 @@ function optionalObject(value: unknown): Record<string, unknown> | undefined | f
 // writer puts it into the statement as is, so it is serialised once.
 function jsonText(value: Record<string, unknown> | undefined): string | false {
   if (value === undefined) return '{}';
+  if (value instanceof RawObject) return value.badEscape ? false : value.text;
   const text = JSON.stringify(value);
   // JSON.stringify writes \u only for control characters and lone surrogates:
   // rare, so the cheap test spares the regular expression for almost every payload.
@@ -117,6 +119,7 @@ function wellFormed(value: string): string {
  * (UTF-8 needs at most 3 bytes per unit), so bytes are counted only near the limit.
  */
 function eventBytes(raw: Record<string, unknown>, properties: string, traits: string, context: string, limit: number): number {
+  if (raw instanceof LeanEvent) return raw.units * 3 <= limit || raw.units > limit ? raw.units : Buffer.byteLength(raw.text);
   let units = 2;
   for (const key in raw) {
     const value = raw[key];
@@ -145,8 +148,10 @@ function textOf(raw: Record<string, unknown>, key: string, properties: string, t
  * Check one event of a batch and turn it into a row, or say why not.
  * Deliberately hand-written: a schema library costs more than the insert.
  */
-export function validateEvent(raw: unknown, ctx: ValidateContext): EventRow | EventError {
-  if (!isObject(raw)) return fail(ctx, null, 'invalid_event', 'An event must be a JSON object.');
+export function validateEvent(input: unknown, ctx: ValidateContext): EventRow | EventError {
+  if (!isObject(input)) return fail(ctx, null, 'invalid_event', 'An event must be a JSON object.');
+  // A batch read by scanBatch: its members, with properties/traits/context still JSON text.
+  const raw = input instanceof LeanEvent ? input.fields : input;
 
   let messageId: string;
   // Errors name the client's own messageId only: an assigned one means nothing to it.
@@ -237,7 +242,7 @@ export function validateEvent(raw: unknown, ctx: ValidateContext): EventRow | Ev
   if (propertiesText === false || traitsText === false || contextText === false) {
     return fail(ctx, reportedId, 'invalid_string', 'Strings must not contain NUL characters or unpaired surrogates.');
   }
-  if (ctx.maxEventBytes !== Infinity && eventBytes(raw, propertiesText, traitsText, contextText, ctx.maxEventBytes) > ctx.maxEventBytes) {
+  if (ctx.maxEventBytes !== Infinity && eventBytes(input, propertiesText, traitsText, contextText, ctx.maxEventBytes) > ctx.maxEventBytes) {
     return fail(ctx, reportedId, 'event_too_large', `The event exceeds ${ctx.maxEventBytes} bytes.`);
   }
 

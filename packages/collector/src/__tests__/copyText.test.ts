@@ -5,10 +5,15 @@ import { eventRow } from './helpers';
 const row = eventRow;
 
 const fields = (line: string) => line.split('\t');
+// The COPY data as text (it is UTF-8).
+const copyText = (...args: Parameters<typeof copyRows>) => {
+  const { data, rows } = copyRows(...args);
+  return { text: data.toString('utf8'), rows };
+};
 
 describe('copyRows', () => {
   it('writes one line per row, a field per column, \\N for NULL', () => {
-    const { text, rows } = copyRows('p', '2026-01-02T00:00:00.000Z', [row()]);
+    const { text, rows } = copyText('p', '2026-01-02T00:00:00.000Z', [row()]);
     expect(rows).toHaveLength(1);
     expect(text.endsWith('\n')).toBe(true);
     const line = fields(text.slice(0, -1));
@@ -34,7 +39,7 @@ describe('copyRows', () => {
   });
 
   it("escapes COPY's special characters in text and JSON columns", () => {
-    const { text } = copyRows('p\\q', 'now', [
+    const { text } = copyText('p\\q', 'now', [
       row({ messageId: 'a\tb', event: 'line\nbreak\r', userId: '\\N', properties: '{"path":"C:\\\\x","q":"\\""}' }),
     ]);
     const line = fields(text.slice(0, -1));
@@ -47,7 +52,7 @@ describe('copyRows', () => {
   });
 
   it('keeps the first of a messageId repeated within the request', () => {
-    const { text, rows } = copyRows('p', 'now', [row({ messageId: 'x', event: '1' }), row({ messageId: 'x', event: '2' }), row({ messageId: 'y' })]);
+    const { text, rows } = copyText('p', 'now', [row({ messageId: 'x', event: '1' }), row({ messageId: 'x', event: '2' }), row({ messageId: 'y' })]);
     expect(rows.map((r) => [r.messageId, r.event])).toEqual([
       ['x', '1'],
       ['y', 'E'],
@@ -56,5 +61,13 @@ describe('copyRows', () => {
       ['x', 'track', '1'],
       ['y', 'track', 'E'],
     ]);
+  });
+
+  it('writes UTF-8 and grows past its first estimate; a lone surrogate becomes U+FFFD', () => {
+    const big = `{"t":"${'é€😀'.repeat(400)}"}`;
+    const { text } = copyText('p', 'now', [row({ messageId: 'a', properties: big }), row({ messageId: 'b', userId: 'x\ud800y' })]);
+    const lines = text.split('\n');
+    expect(fields(lines[0]!)[13]).toBe(big);
+    expect(fields(lines[1]!)[5]).toBe('x\ufffdy');
   });
 });

@@ -30,9 +30,9 @@ function recordingDb() {
       return { rows: [] };
     },
     async exec() {},
-    async copyIn(table, _columns, text) {
+    async copyIn(table, _columns, chunks) {
       await new Promise((resolve) => setTimeout(resolve, 5));
-      log.push(`copy ${table} ${text.split('\n').length - 1}`);
+      log.push(`copy ${table} ${Buffer.concat(chunks).toString().split('\n').length - 1}`);
       if (refuse) throw Object.assign(new Error('refused'), { code: refuse });
     },
   };
@@ -91,8 +91,8 @@ describe.each(BACKENDS)('COPY writes on %s', (name) => {
   });
 
   it('keeps the connection usable after the server refuses a COPY', async () => {
-    await expect(database().copyIn!('no_such_table', ['a'], 'x\n')).rejects.toMatchObject({ code: '42P01' });
-    await expect(database().copyIn!('events', ['project_id'], 'only one column\n')).rejects.toMatchObject({ code: '23502' });
+    await expect(database().copyIn!('no_such_table', ['a'], [Buffer.from('x\n')])).rejects.toMatchObject({ code: '42P01' });
+    await expect(database().copyIn!('events', ['project_id'], [Buffer.from('only one '), Buffer.from('column\n')])).rejects.toMatchObject({ code: '23502' });
     expect((await database().query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     expect(await count('only one column')).toBe(0);
   });

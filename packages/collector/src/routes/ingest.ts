@@ -85,7 +85,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): vo
   async function ingest(request: FastifyRequest, forcedType: EventType | undefined) {
     const receivedAt = new Date().toISOString();
     let projectId = headerProject.get(request);
-    const body = await decodeBody(request.body, request.headers['content-encoding'], deps.maxBatchBytes);
+    const body = await decodeBody(request.body, request.headers['content-encoding'], deps.maxBatchBytes, forcedType === undefined);
     const value = body.value;
     if (!isObject(value)) throw new HttpError(400, 'invalid_body', 'The body must be a JSON object.');
     if (projectId === undefined) {

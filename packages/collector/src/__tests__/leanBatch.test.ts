@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { decodeBody } from '../decodeBody';
+import { LeanEvent, RawObject, scanBatch } from '../leanBatch';
+import { isEventError, validateEvent, type EventRow } from '../validateEvent';
+import type { EventError } from '../errors';
+
+const ctx = (index: number) => ({ index, receivedAt: '2026-05-01T00:00:00.000Z', sentAt: null, maxEventBytes: 32 * 1024 });
+
+// Both ways of reading a body must give the same rows, JSON columns equal as JSON.
+function rowsBothWays(text: string): Array<[EventRow | EventError, EventRow | EventError, unknown]> {
+  const lean = scanBatch(text);
+  expect(lean, text).not.toBeNull();
+  const parsed = JSON.parse(text) as { batch: unknown[] };
+  const leanEvents = lean!.batch as unknown[];
+  expect(leanEvents).toHaveLength(parsed.batch.length);
+  return parsed.batch.map((event, i) => [validateEvent(leanEvents[i], ctx(i)), validateEvent(event, ctx(i)), event]);
+}
+
+function expectSameRows(text: string): void {
+  for (const [lean, parsed, event] of rowsBothWays(text)) {
+    if (isEventError(parsed) || isEventError(lean)) {
+      expect(lean).toEqual(parsed);
+      continue;
+    }
+    // A messageId absent from the body is drawn at random on each read.
+    const { properties, traits, context, messageId, ...rest } = lean;
+    const { properties: p, traits: t, context: c, messageId: m, ...restParsed } = parsed;
+    expect(rest).toEqual(restParsed);
+    if ((event as { messageId?: unknown }).messageId != null) expect(messageId).toBe(m);
+    expect(JSON.parse(properties)).toEqual(JSON.parse(p));
+    expect(JSON.parse(traits)).toEqual(JSON.parse(t));
+    expect(JSON.parse(context)).toEqual(JSON.parse(c));
+  }
+}
+
+const body = (events: unknown[], extra: object = {}) => JSON.stringify({ ...extra, batch: events });
+
+const EVENTS: unknown[] = [
+  { type: 'track', event: 'Signed Up', messageId: 'm1', anonymousId: 'a', properties: { plan: 'pro', n: 1.5e3, list: [1, [2, { x: null }]], t: true, f: false } },
+  { type: 'page', name: 'Home', messageId: 'm2', userId: 17, properties: {}, context: { sessionId: 42, page: { path: '/' }, traits: { ignored: 1 } } },
+  { type: 'identify', messageId: 'm3', userId: 'u', context: { traits: { email: 'e@x', nested: { deep: ['é', '😀', '\\', '"'] } }, sessionId: 's' } },
+  { type: 'group', groupId: 'g', messageId: 'm4', anonymousId: 'a', traits: { name: 'Acme' } },
+  { type: 'alias', previousId: 'p', userId: 'u', messageId: 'm5' },
+  { type: 'track', event: 'no id', anonymousId: 'a', timestamp: '2026-01-02T03:04:05+01:00', sentAt: '2026-01-02T03:04:06Z' },
+  { type: 'track', event: 'tab\tand\u0001control', anonymousId: 'a\u2028b', messageId: 'm\\"7', properties: { 'key with "quote"': 'a\nb' } },
+  { type: 'track', event: 'E', anonymousId: 'a', messageId: 'm8', properties: [1, 2] },
+  { type: 'track', event: 'E', anonymousId: 'a', messageId: 'm9', properties: 'text', context: null, traits: 3 },
+  { type: 'screen', name: 7, anonymousId: 'a', messageId: 'm10' },
+  { type: 'nope', anonymousId: 'a', messageId: 'm11' },
+  { type: 'track', anonymousId: 'a', messageId: 'm12' },
+  'not an object',
+  null,
+  [1, 2],
+  { type: 'track', event: 'E', anonymousId: 'a', messageId: 'm13', extra: { unknown: [{}, [], '', 0, -0.5e-7] }, integrations: { All: true } },
+];
+
+describe('scanBatch', () => {
+  it('reads the same rows as JSON.parse, events of every shape and bad ones alike', () => {
+    expectSameRows(body(EVENTS, { sentAt: '2026-01-02T03:04:05.000Z', writeKey: 'k', context: { unused: 1 } }));
+  });
+
+  it('keeps properties, traits and context as their JSON text, and picks context.sessionId and traits', () => {
+    const lean = scanBatch(body([EVENTS[1], EVENTS[2]]))!;
+    const [page, identify] = lean.batch as LeanEvent[];
+    expect(page).toBeInstanceOf(LeanEvent);
+    const context = page!.fields['context'] as RawObject;
+    expect(context.text).toBe(JSON.stringify((EVENTS[1] as { context: object }).context));
+    expect(context.sessionId).toBe(42);
+    expect((identify!.fields['context'] as RawObject).traits).toBeInstanceOf(RawObject);
+  });
+
+  it('reads sentAt and writeKey of the body, and the last of repeated keys as JSON.parse does', () => {
+    const lean = scanBatch('{"writeKey":"a","batch":[],"writeKey":"b","sentAt":"2026-01-02T03:04:05Z","x":{"batch":1}}')!;
+    expect(lean).toEqual({ batch: [], sentAt: '2026-01-02T03:04:05Z', writeKey: 'b' });
+    const repeated = scanBatch('{"batch":[{"type":"track","event":"a","event":"b","anonymousId":"x","properties":{"k":1},"properties":{"k":2}}]}')!;
+    const row = validateEvent((repeated.batch as unknown[])[0], ctx(0)) as EventRow;
+    expect([row.event, row.properties]).toEqual(['b', '{"k":2}']);
+  });
+
+  it('flags \\u0000 and unpaired surrogate escapes (jsonb refuses them), not escaped pairs', () => {
+    const text = String.raw`{"batch":[
+      {"type":"track","event":"E","anonymousId":"a","properties":{"ok":"\ud83d\ude00 \u00e9"}},
+      {"type":"track","event":"E","anonymousId":"a","properties":{"bad":"\u0000"}},
+      {"type":"track","event":"E","anonymousId":"a","context":{"x":"\ud800"}},
+      {"type":"track","event":"E","anonymousId":"a","traits":{"\udc00":1}},
+      {"type":"track","event":"E","anonymousId":"a","properties":{"ok":1}}]}`.replace(/\n\s*/g, '');
+    const results = ((scanBatch(text)!.batch as unknown[]).map((event, i) => validateEvent(event, ctx(i))));
+    expect(results.map((r) => (isEventError(r) ? r.code : 'ok'))).toEqual(['ok', 'invalid_string', 'invalid_string', 'invalid_string', 'ok']);
+    expect(JSON.parse((results[0] as EventRow).properties)).toEqual({ ok: '😀 é' });
+    expectSameRows(text);
+  });
+
+  it('leaves to JSON.parse what is not JSON, has control characters (line breaks included), or is not an object', () => {
+    const invalid = [
+      '', ' ', '{', '{"batch":[}', '{"batch":[1,]}', '{"batch":[],}', '{,}', "{'batch':[]}", '{batch:[]}',
+      '{"batch":[01]}', '{"batch":[1.]}', '{"batch":[.5]}', '{"batch":[-]}', '{"batch":[+1]}', '{"batch":[1e]}',
+      '{"batch":[NaN]}', '{"batch":[tru]}', '{"batch":[nul]}', '{"batch":["\\x"]}', '{"batch":["\\u12G4"]}',
+      '{"batch":["a\u0001"]}', '{"batch":[]} x', '{"batch":[]}}', '{"a" "b"}', '{"a":1 "b":2}', '{"batch":["abc]}',
+      '{"batch":[{"type":"track""event":"x"}]}', '{"batch":[{"properties":{"a":1,}}]}', '{"batch":["\\"]}',
+    ];
+    for (const text of invalid) {
+      expect(scanBatch(text), text).toBeNull();
+      expect(() => JSON.parse(text), text).toThrow();
+    }
+    // Valid JSON the fast path leaves to JSON.parse.
+    for (const text of ['{\n"batch": []\n}', '{\t"batch":[]}', '[]', '"batch"', '{}']) {
+      expect(scanBatch(text), text).toBeNull();
+      expect(() => JSON.parse(text), text).not.toThrow();
+    }
+    expect(scanBatch(`{"batch":${'['.repeat(100_000)}${']'.repeat(100_000)}}`)).toBeNull();
+  });
+
+  it('agrees with JSON.parse on thousands of mutated bodies', () => {
+    const source = body(EVENTS.slice(0, 6), { sentAt: '2026-01-02T03:04:05.000Z' });
+    const alphabet = '{}[]",:\\ 0-.eE+tfnu1aZ/';
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    let accepted = 0;
+    for (let round = 0; round < 4000; round++) {
+      let text = source;
+      for (let edits = 1 + random(3); edits > 0; edits--) {
+        const at = random(text.length);
+        const kind = random(3);
+        const char = alphabet[random(alphabet.length)]!;
+        text = kind === 0 ? text.slice(0, at) + text.slice(at + 1) : kind === 1 ? text.slice(0, at) + char + text.slice(at) : text.slice(0, at) + char + text.slice(at + 1);
+      }
+      // A cut through a surrogate pair: bodies come from a fatal UTF-8 decoder, which never gives one.
+      if (/[\ud800-\udfff]/u.test(text)) continue;
+      let valid = true;
+      try {
+        const value = JSON.parse(text) as unknown;
+        valid = typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length > 0;
+      } catch {
+        valid = false;
+      }
+      const lean = scanBatch(text);
+      expect(lean !== null, text).toBe(valid);
+      if (lean !== null && Array.isArray(lean.batch)) {
+        expectSameRows(text);
+        accepted++;
+      }
+    }
+    // Enough of the mutants stay valid for the comparison to mean something.
+    expect(accepted).toBeGreaterThan(200);
+  });
+
+  it('decodeBody falls back to JSON.parse for a pretty-printed batch, and still words the error of a bad one', async () => {
+    const pretty = JSON.stringify({ batch: [EVENTS[0]] }, null, 2);
+    const { value } = await decodeBody(Buffer.from(pretty), undefined, 1 << 20, true);
+    expect(value).toEqual(JSON.parse(pretty));
+    const lean = (await decodeBody(Buffer.from(JSON.stringify({ batch: [EVENTS[0]] })), undefined, 1 << 20, true)).value;
+    expect((lean as { batch: unknown[] }).batch[0]).toBeInstanceOf(LeanEvent);
+    await expect(decodeBody(Buffer.from('{"batch":[1,]}'), undefined, 1 << 20, true)).rejects.toMatchObject({ statusCode: 400, code: 'invalid_json' });
+  });
+});
