@@ -10,6 +10,7 @@ import { openPgliteDatabase } from './pgliteDatabase';
 import { createRateLimiter, type RateLimitOptions } from './rateLimiter';
 import { createRealtimeHub } from './realtime/hub';
 import type { RealtimePublisher } from './realtime/hubTypes';
+import { createMetricsPublisher } from './realtime/metricsPublisher';
 import { createPgFanout } from './realtime/notifier';
 import { resolveRealtimeOptions, type RealtimeOptions } from './realtime/options';
 import { sweepRetention } from './retention';
@@ -212,6 +213,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const realtime = createRealtimeHub(lazyDb, resolveRealtimeOptions(options.realtime), {
     warn: (fields, message) => app.log.warn(fields, message),
   });
+  const metrics = createMetricsPublisher(lazyDb, realtime, { warn: (fields, message) => app.log.warn(fields, message) });
   const app = buildApp({
     db: lazyDb,
     keys,
@@ -291,9 +293,10 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       maxRows: options.writer?.maxRows,
       // A server runs statements in parallel; PGlite would only queue them.
       concurrency: options.writer?.concurrency ?? (opened.kind === 'postgres' ? 2 : 1),
-      // Live `events` subscribers get what was stored; nothing is built while nobody watches.
+      // Live `events` and `metrics:*` subscribers get what was stored; nothing is built while nobody watches.
       onStored: (projectId, receivedAt, rows) => {
         if (realtime.isLive(projectId, 'events')) void realtime.eventsStored(projectId, rows.map((row) => storedEventOf(row, receivedAt)));
+        metrics.stored(projectId, receivedAt, rows);
       },
     });
     if (!shuttingDown) {
@@ -307,6 +310,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
           ? undefined
           : (sink) => createPgFanout(listenUrl, opened, sink, { warn: (fields, message) => app.log.warn(fields, message) }),
       );
+      metrics.start();
     }
   }
 
@@ -367,7 +371,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
             'shutdown: inserts still queued after the timeout; closing the database without them',
           );
         }
-        // Publishes of the last inserts finish before the database closes; later ones are dropped.
+        // Publishes of the last inserts (and their metric totals) finish before the database closes; later ones are dropped.
+        await metrics.close(shutdownTimeoutMs);
         await realtime.close(shutdownTimeoutMs);
         if (db && db !== options.database) await db.close();
       })();

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'not_found'
   | 'payload_too_large'
   | 'unsupported_encoding'
+  | 'upgrade_required'
   | 'rate_limited'
   | 'unavailable'
   | 'internal';

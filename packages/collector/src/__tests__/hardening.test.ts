@@ -182,7 +182,7 @@ describe.each(BACKENDS)('hardening on %s', (name) => {
     const { rows } = await db.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE tablename = 'events'");
     expect(rows.map((r) => r.indexname)).toContain('events_project_session_idx');
     const versions = await db.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY version');
-    expect(versions.rows.map((r) => r.version)).toEqual(['0001', '0002', '0003']);
+    expect(versions.rows.map((r) => r.version)).toEqual(['0001', '0002', '0003', '0004']);
     // Run again: nothing applied; and the index script itself can run twice.
     expect(await migrate(db, await loadMigrations())).toEqual([]);
     const session = (await loadMigrations()).find((m) => m.version === '0002')!;

@@ -1,7 +1,7 @@
-import type { Database } from '../database';
+import type { Database, Queryable } from '../database';
 import { isChannelName } from './channels';
 import { messageText, type MessageFrame } from './frames';
-import type { ChannelListener, HubLogger, PublishResult, RealtimeHub, Resolution, SubscribeRequest } from './hubTypes';
+import type { ChannelListener, HubLogger, PendingPublish, RealtimeHub, Resolution, SubscribeRequest } from './hubTypes';
 import type { Fanout } from './notifier';
 import { REALTIME_LIMITS, type ResolvedRealtimeOptions } from './options';
 import { checkResume, planResume, type ChannelHead } from './resolveCursor';
@@ -20,6 +20,18 @@ interface ChannelState {
 }
 
 const keyOf = (projectId: string, channel: string) => `${projectId}\u0000${channel}`;
+
+/**
+ * Record that `channel` is live until `until`, and its family (`metrics:`, never a channel name
+ * itself) until the latest of its channels, so `isLive(project, 'metrics:')` is one lookup.
+ */
+function setLive(live: Map<string, number>, projectId: string, channel: string, until: number): void {
+  live.set(keyOf(projectId, channel), until);
+  const colon = channel.indexOf(':');
+  if (colon < 0) return;
+  const family = keyOf(projectId, channel.slice(0, colon + 1));
+  live.set(family, Math.max(live.get(family) ?? 0, until));
+}
 
 /** How often a PostgreSQL-backed hub re-reads which channels any process leases. */
 export const LIVE_REFRESH_MS = 2000;
@@ -48,7 +60,9 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
     const { rows } = await db.query<{ project_id: string; channel: string; until: number | string }>(
       'SELECT project_id, channel, extract(epoch FROM live_until) * 1000 AS until FROM realtime_channels WHERE live_until > now()',
     );
-    liveAnywhere = new Map(rows.map((row) => [keyOf(row.project_id, row.channel), Number(row.until)]));
+    const live = new Map<string, number>();
+    for (const row of rows) setLive(live, row.project_id, row.channel, Number(row.until));
+    liveAnywhere = live;
   };
   let liveTimer: NodeJS.Timeout | undefined;
   const shutdownListeners = new Set<() => void>();
@@ -73,7 +87,7 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
   function observeHead(projectId: string, channel: string, head: ChannelHead, leased: boolean): void {
     const key = keyOf(projectId, channel);
     // A second more than the database's lease, so this shortcut never skips a live channel.
-    if (leased) localLive.set(key, Date.now() + options.leaseTtlMs + 1000);
+    if (leased) setLive(localLive, projectId, channel, Date.now() + options.leaseTtlMs + 1000);
     const state = channels.get(key);
     if (!state) return;
     const previous = state.epoch;
@@ -133,7 +147,13 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
     return checking;
   }
 
-  async function publish(projectId: string, channel: string, kind: string, data: readonly unknown[]): Promise<PublishResult | null> {
+  async function publishIn(
+    tx: Queryable,
+    projectId: string,
+    channel: string,
+    kind: string,
+    data: readonly unknown[],
+  ): Promise<PendingPublish | null> {
     if (typeof projectId !== 'string' || projectId.length === 0) throw new TypeError('[sightline] publish: projectId must be a non-empty string.');
     if (!isChannelName(channel)) throw new TypeError(`[sightline] publish: ${JSON.stringify(channel)} is not a channel of protocol 9.1.`);
     if (typeof kind !== 'string' || kind.length === 0) throw new TypeError('[sightline] publish: kind must be a non-empty string.');
@@ -148,16 +168,26 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
       return text;
     });
     if (texts.length === 0 || closed) return null;
-    const key = keyOf(projectId, channel);
-    if (db.kind === 'pglite' && !isLiveKey(key)) return null;
-    const stored = await track(appendMessages(db, projectId, channel, kind, texts));
+    if (db.kind === 'pglite' && !isLiveKey(keyOf(projectId, channel))) return null;
+    const stored = await appendMessages(tx, projectId, channel, kind, texts);
     if (!stored) return null;
     const firstSeq = stored.lastSeq - texts.length + 1;
-    const frames = texts.map((text, i) => ({ seq: firstSeq + i, text: messageText(channel, firstSeq + i, kind, stored.at, text) }));
-    announce(projectId, channel, stored.lastSeq, frames);
-    // After the commit (appendMessages is one autocommit statement): tell the other processes.
-    fanout?.touch(projectId, channel, stored.lastSeq);
-    return { epoch: stored.epoch, firstSeq, lastSeq: stored.lastSeq };
+    return {
+      result: { epoch: stored.epoch, firstSeq, lastSeq: stored.lastSeq },
+      committed() {
+        const frames = texts.map((text, i) => ({ seq: firstSeq + i, text: messageText(channel, firstSeq + i, kind, stored.at, text) }));
+        announce(projectId, channel, stored.lastSeq, frames);
+        // Only after the commit: another process told earlier would read a history without them.
+        fanout?.touch(projectId, channel, stored.lastSeq);
+      },
+    };
+  }
+
+  async function publish(projectId: string, channel: string, kind: string, data: readonly unknown[]) {
+    // appendMessages is one autocommit statement: committed once it resolves.
+    const pending = await track(publishIn(db, projectId, channel, kind, data));
+    pending?.committed();
+    return pending?.result ?? null;
   }
 
   async function resolve(
@@ -244,6 +274,7 @@ export function createRealtimeHub(db: Database, options: ResolvedRealtimeOptions
   return {
     options,
     publish,
+    publishIn,
     async eventsStored(projectId, events) {
       if (events.length === 0) return;
       try {

@@ -1,4 +1,5 @@
 // The realtime hub's contracts: what ingest and subsystems call, what transports listen with.
+import type { Queryable } from '../database';
 import type { StoredEvent } from '../routes/events';
 import type { MessageFrame } from './frames';
 import type { Fanout, FanoutSink } from './notifier';
@@ -10,6 +11,13 @@ export interface PublishResult {
   epoch: string;
   firstSeq: number;
   lastSeq: number;
+}
+
+/** A publish stored inside a caller's transaction, not yet announced. */
+export interface PendingPublish {
+  result: PublishResult;
+  /** Call once the transaction committed: announces the messages here and to the other processes. */
+  committed(): void;
 }
 
 /** What the ingest path and the collector's subsystems (alerts, insights, health) call. */
@@ -71,6 +79,13 @@ export interface ChannelListener {
 export interface RealtimeHub extends RealtimePublisher {
   /** Resolve subscriptions of one project; `lease` takes or extends their leases first. `limit` bounds the messages of all. */
   resolve(projectId: string, requests: readonly SubscribeRequest[], options: { lease: boolean; limit: number }): Promise<Resolution[]>;
+  /**
+   * {@link RealtimePublisher.publish} inside the caller's transaction `tx`, so the messages take
+   * their seqs under the channel's counter row lock together with what `tx` wrote (the metric
+   * rollups publish their totals this way: seq order is then totals order). Nothing is announced
+   * until `committed()`; after a rollback, just drop the result.
+   */
+  publishIn(tx: Queryable, projectId: string, channel: string, kind: string, data: readonly unknown[]): Promise<PendingPublish | null>;
   /** Listen to a channel of one project; returns the stop. */
   watch(projectId: string, channel: string, listener: ChannelListener): () => void;
   /** The highest seq announced in this process for a watched channel (0 when none). */
@@ -81,7 +96,8 @@ export interface RealtimeHub extends RealtimePublisher {
   /**
    * False when the channel is known not to be live in any process, so callers (ingest) can skip
    * building messages nobody would get. This process's leases count at once; on PostgreSQL other
-   * processes' leases are seen within {@link LIVE_REFRESH_MS}.
+   * processes' leases are seen within {@link LIVE_REFRESH_MS}. `channel` may also be a family,
+   * `metrics:`: true while any `metrics:<name>` channel of the project may be live.
    */
   isLive(projectId: string, channel: string): boolean;
   /**

@@ -30,6 +30,31 @@ export interface RealtimeOptions {
    * @default 10000
    */
   pruneIntervalMs?: number | undefined;
+  /**
+   * Frames one socket may send (pings, `auth` and subscribes included): a token bucket of
+   * `perSecond` with bursts of `burst`. Past it the socket is closed with 4429. The burst covers
+   * a (re)connect that sends `auth` and a `subscribe` for each of its up to 100 channels at once.
+   * @default { perSecond: 20, burst: 200 }
+   */
+  frameRate?: { perSecond?: number | undefined; burst?: number | undefined } | undefined;
+  /**
+   * Sockets one project may hold open at once, per process. The next one is closed with 4429
+   * right after its `auth`, before `ready`.
+   * @default 1000
+   */
+  maxSocketsPerProject?: number | undefined;
+  /**
+   * Polls one read token may make, per process: a token bucket of `perSecond` with bursts of
+   * `burst`. Past it the poll is answered `429 rate_limited` with `Retry-After`.
+   * @default { perSecond: 20, burst: 100 }
+   */
+  pollRate?: { perSecond?: number | undefined; burst?: number | undefined } | undefined;
+  /**
+   * Polls of one project in progress at once (most of them waiting for a message), per process.
+   * More are answered `429 rate_limited` with `Retry-After: 5`.
+   * @default 100
+   */
+  maxWaitingPolls?: number | undefined;
 }
 
 /** {@link RealtimeOptions} with every default applied. */
@@ -41,6 +66,12 @@ export interface ResolvedRealtimeOptions {
   pingIntervalMs: number;
   authTimeoutMs: number;
   pruneIntervalMs: number;
+  framesPerSecond: number;
+  frameBurst: number;
+  maxSocketsPerProject: number;
+  pollsPerSecond: number;
+  pollBurst: number;
+  maxWaitingPolls: number;
   /** A channel is live this long after the last lease (socket renewals, each poll). */
   leaseTtlMs: number;
   /** Sockets renew the leases of their channels this often (well inside the TTL). */
@@ -56,6 +87,18 @@ export const REALTIME_DEFAULTS = {
   pingIntervalMs: 25_000,
   authTimeoutMs: 5_000,
   pruneIntervalMs: 10_000,
+  // A dashboard sends a ping every 10 s and a few subscribes as views change; 20/s is far above it.
+  framesPerSecond: 20,
+  // `auth` plus a subscribe for each of the 100 channels a socket may hold, twice over.
+  frameBurst: 200,
+  maxSocketsPerProject: 1000,
+  // A poll that returns messages is followed at once by the next (and by several while `more`),
+  // and every viewer of a project may share its read token: well above one client's needs.
+  pollsPerSecond: 20,
+  pollBurst: 100,
+  // Each waiting poll re-reads the database when its channels move (sockets share one frame):
+  // fewer than sockets.
+  maxWaitingPolls: 100,
   leaseTtlMs: 90_000,
   leaseRenewMs: 30_000,
 } as const;
@@ -83,6 +126,12 @@ export function resolveRealtimeOptions(options: RealtimeOptions = {}): ResolvedR
     pingIntervalMs: positive(options.pingIntervalMs, REALTIME_DEFAULTS.pingIntervalMs),
     authTimeoutMs: positive(options.authTimeoutMs, REALTIME_DEFAULTS.authTimeoutMs),
     pruneIntervalMs: positive(options.pruneIntervalMs, REALTIME_DEFAULTS.pruneIntervalMs),
+    framesPerSecond: positive(options.frameRate?.perSecond, REALTIME_DEFAULTS.framesPerSecond),
+    frameBurst: Math.floor(positive(options.frameRate?.burst, REALTIME_DEFAULTS.frameBurst)),
+    maxSocketsPerProject: Math.floor(positive(options.maxSocketsPerProject, REALTIME_DEFAULTS.maxSocketsPerProject)),
+    pollsPerSecond: positive(options.pollRate?.perSecond, REALTIME_DEFAULTS.pollsPerSecond),
+    pollBurst: Math.floor(positive(options.pollRate?.burst, REALTIME_DEFAULTS.pollBurst)),
+    maxWaitingPolls: Math.floor(positive(options.maxWaitingPolls, REALTIME_DEFAULTS.maxWaitingPolls)),
     leaseTtlMs: REALTIME_DEFAULTS.leaseTtlMs,
     leaseRenewMs: REALTIME_DEFAULTS.leaseRenewMs,
   };

@@ -1,6 +1,8 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { KeyStore } from '../auth';
+import { HttpError } from '../errors';
+import { createConcurrencyLimit } from './concurrencyLimit';
 import type { RealtimeHub } from './hubTypes';
 import { REALTIME_LIMITS } from './options';
 import { registerPollRoute } from './pollRoute';
@@ -24,6 +26,7 @@ export async function registerRealtimeRoutes(scope: FastifyInstance, deps: Realt
   const { hub } = deps;
   const connections = new Set<SocketConnection>();
   const stats = { slowConsumers: 0 };
+  const sockets = createConcurrencyLimit(hub.options.maxSocketsPerProject);
   const log = { warn: (fields: object, message: string) => scope.log.warn(fields, message) };
 
   const closeAll = () => {
@@ -55,13 +58,28 @@ export async function registerRealtimeRoutes(scope: FastifyInstance, deps: Realt
     done();
   });
 
-  scope.get('/v1/realtime', { websocket: true }, (ws) => {
-    if (hub.shuttingDown) {
-      ws.close(CLOSE.goingAway, 'shutting down');
-      return;
-    }
-    const connection = handleConnection(ws, { hub, keys: deps.keys, log, stats }, () => connections.delete(connection));
-    connections.add(connection);
+  scope.route({
+    method: 'GET',
+    url: '/v1/realtime',
+    // A plain GET (no Upgrade): @fastify/websocket would answer an empty 404, which reads like a
+    // wrong URL. RFC 9110 15.5.22: 426 with the protocol to switch to.
+    handler() {
+      throw new HttpError(
+        426,
+        'upgrade_required',
+        'GET /v1/realtime is a WebSocket: open it with a WebSocket client, or long-poll GET /v1/realtime/poll.',
+        null,
+        { upgrade: 'websocket' },
+      );
+    },
+    wsHandler(ws) {
+      if (hub.shuttingDown) {
+        ws.close(CLOSE.goingAway, 'shutting down');
+        return;
+      }
+      const connection = handleConnection(ws, { hub, keys: deps.keys, log, stats, sockets }, () => connections.delete(connection));
+      connections.add(connection);
+    },
   });
 
   registerPollRoute(scope, deps);

@@ -1,7 +1,10 @@
-import type { FastifyInstance } from 'fastify';
-import type { KeyStore } from '../auth';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { parseAuthorization, type KeyStore } from '../auth';
+import { HttpError } from '../errors';
+import { createRateLimiter } from '../rateLimiter';
 import { authenticateReader } from '../routes/events';
 import { isChannelName } from './channels';
+import { createConcurrencyLimit } from './concurrencyLimit';
 import { errorText, resetText, subscribedText } from './frames';
 import type { RealtimeHub, SubscribeRequest } from './hubTypes';
 import { REALTIME_LIMITS } from './options';
@@ -14,6 +17,9 @@ interface Collected {
   urgent: boolean;
 }
 
+// Held polls end within `wait` (at most 25 s): a few seconds lets some of them finish first.
+const BUSY_RETRY_AFTER_SEC = 5;
+
 const body = ({ frames, more }: { frames: string[]; more: boolean }) => `{"frames":[${frames.join(',')}],"more":${more}}`;
 
 /**
@@ -23,6 +29,17 @@ const body = ({ frames, more }: { frames: string[]; more: boolean }) => `{"frame
  */
 export function registerPollRoute(app: FastifyInstance, deps: { keys: KeyStore; hub: RealtimeHub }): void {
   const { hub } = deps;
+  const { pollsPerSecond, pollBurst, maxWaitingPolls } = hub.options;
+  // The ingest token bucket, keyed by read token here.
+  const rate = createRateLimiter({ requestsPerSecond: pollsPerSecond, burst: pollBurst });
+  const waiting = createConcurrencyLimit(maxWaitingPolls);
+
+  // A poll must not start leasing and reading a database that is closing; the client polls another process or again.
+  const refuseIfShuttingDown = () => {
+    if (hub.shuttingDown) {
+      throw new HttpError(503, 'unavailable', 'The collector is shutting down; retry shortly.', null, { 'retry-after': '1' });
+    }
+  };
 
   async function collect(projectId: string, requests: readonly SubscribeRequest[], lease: boolean): Promise<Collected> {
     const frames: string[] = [];
@@ -53,8 +70,38 @@ export function registerPollRoute(app: FastifyInstance, deps: { keys: KeyStore; 
   }
 
   app.get('/v1/realtime/poll', async (request, reply) => {
+    refuseIfShuttingDown();
     const projectId = await authenticateReader(deps.keys, request);
+    // Authenticated, so the header is a bearer token.
+    const auth = parseAuthorization(request.headers.authorization);
+    const retryAfter = rate.take(auth?.scheme === 'bearer' ? auth.token : projectId);
+    if (retryAfter > 0) {
+      throw new HttpError(429, 'rate_limited', `Too many polls for this read token; retry in ${retryAfter} s.`, null, {
+        'retry-after': String(retryAfter),
+      });
+    }
     const { requests, wait } = parsePollQuery(request.query as Record<string, unknown>, hub.options.maxSubscriptions);
+    // Shutdown may have begun while the token was looked up.
+    refuseIfShuttingDown();
+    const release = waiting.acquire(projectId);
+    if (release === null) {
+      throw new HttpError(
+        429,
+        'rate_limited',
+        `Too many polls in progress for this project (at most ${maxWaitingPolls}); retry in ${BUSY_RETRY_AFTER_SEC} s, or use the WebSocket.`,
+        null,
+        { 'retry-after': String(BUSY_RETRY_AFTER_SEC) },
+      );
+    }
+    try {
+      return await respond(projectId, requests, wait, reply);
+    } finally {
+      release();
+    }
+  });
+
+  /** Collect at once, or hold until a message, `wait`, the client leaving, or shutdown. */
+  async function respond(projectId: string, requests: SubscribeRequest[], wait: number, reply: FastifyReply): Promise<FastifyReply> {
     void reply.header('cache-control', 'no-store').type('application/json; charset=utf-8');
 
     const deadline = Date.now() + wait * 1000;
@@ -96,5 +143,5 @@ export function registerPollRoute(app: FastifyInstance, deps: { keys: KeyStore; 
       reply.raw.off('close', onGone);
       for (const stop of stops) stop();
     }
-  });
+  }
 }

@@ -1,7 +1,9 @@
 import type { WebSocket } from 'ws';
 import type { KeyStore } from '../auth';
 import { isObject } from '../json';
+import { createRateLimiter } from '../rateLimiter';
 import { isChannelName } from './channels';
+import type { ConcurrencyLimit } from './concurrencyLimit';
 import { errorText } from './frames';
 import type { HubLogger, RealtimeHub } from './hubTypes';
 import { createSocketSubscription, type SocketSubscription } from './socketSubscription';
@@ -14,6 +16,7 @@ export const CLOSE = {
   unauthorized: 4401,
   forbidden: 4403,
   authTimeout: 4408,
+  tooMany: 4429,
   slowConsumer: 4503,
 } as const;
 
@@ -37,6 +40,8 @@ export interface ConnectionDeps {
   log: HubLogger;
   /** Counts of slow-consumer closes, for tests and logs. */
   stats: { slowConsumers: number };
+  /** Open sockets per project (`maxSocketsPerProject`), shared by every connection of the process. */
+  sockets: ConcurrencyLimit;
 }
 
 /**
@@ -46,7 +51,7 @@ export interface ConnectionDeps {
  */
 export function handleConnection(ws: WebSocket, deps: ConnectionDeps, onEnd: () => void): SocketConnection {
   const { hub, keys, log } = deps;
-  const { maxSubscriptions, maxBufferedBytes, authTimeoutMs } = hub.options;
+  const { maxSubscriptions, maxBufferedBytes, authTimeoutMs, framesPerSecond, frameBurst } = hub.options;
   const subscriptions = new Map<string, SocketSubscription>();
   let projectId: string | null = null;
   let authSeen = false;
@@ -54,6 +59,9 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps, onEnd: () 
   let alive = true;
   let queue: Promise<void> = Promise.resolve();
   let killTimer: NodeJS.Timeout | undefined;
+  let releaseSlot: (() => void) | null = null;
+  // The ingest token bucket with one key: this socket's frames. It goes away with the socket.
+  const frameBucket = createRateLimiter({ requestsPerSecond: framesPerSecond, burst: frameBurst });
   const drainWaiters = new Set<() => void>();
 
   const authTimer = setTimeout(() => close(CLOSE.authTimeout, 'auth timeout'), authTimeoutMs);
@@ -103,7 +111,8 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps, onEnd: () 
   };
 
   async function handle(frame: Record<string, unknown>): Promise<void> {
-    if (ended) return;
+    // Frames queued behind one that closed the socket (4400, 4429, ...) are not served.
+    if (ended || ws.readyState !== ws.OPEN) return;
     const type = frame['type'];
     if (projectId === null) {
       if (type !== 'auth' || authSeen || typeof frame['token'] !== 'string' || frame['token'].length === 0) {
@@ -112,13 +121,16 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps, onEnd: () 
       authSeen = true;
       const token = frame['token'];
       const project = await keys.projectForReadToken(token);
-      if (ended) return;
+      if (ended || ws.readyState !== ws.OPEN) return;
       clearTimeout(authTimer);
       if (project === null) {
         // A write key is refused for good (4403); anything else may be a stale token (4401).
         const isWriteKey = (await keys.projectForWriteKey(token)) !== null;
         return close(isWriteKey ? CLOSE.forbidden : CLOSE.unauthorized, isWriteKey ? 'write key' : 'unknown token');
       }
+      // Not ended yet, so the 'close' handler surely releases the slot.
+      releaseSlot = deps.sockets.acquire(project);
+      if (releaseSlot === null) return close(CLOSE.tooMany, 'too many connections for this project');
       projectId = project;
       send('{"type":"ready"}');
       return;
@@ -164,7 +176,9 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps, onEnd: () 
   }
 
   ws.on('message', (data, isBinary) => {
-    if (ended) return;
+    if (ended || ws.readyState !== ws.OPEN) return;
+    // Protocol 9.3: a client flooding frames is closed (4429) rather than queueing work without bound.
+    if (frameBucket.take('') > 0) return close(CLOSE.tooMany, 'too many frames');
     let frame: unknown;
     try {
       frame = isBinary ? undefined : JSON.parse(data.toString());
@@ -186,6 +200,7 @@ export function handleConnection(ws: WebSocket, deps: ConnectionDeps, onEnd: () 
   });
   ws.on('close', () => {
     ended = true;
+    releaseSlot?.();
     clearTimeout(authTimer);
     clearTimeout(killTimer);
     for (const subscription of subscriptions.values()) subscription.stop();
