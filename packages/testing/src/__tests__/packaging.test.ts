@@ -1,13 +1,15 @@
 // The published packages as users get them: `pnpm pack` tarballs checked by publint and
 // @arethetypeswrong/cli, then installed with npm into a scratch app and imported both ways.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../../../..');
-const published = ['core', 'collector', 'realtime'] as const;
+const published = ['core', 'collector', 'realtime', 'react'] as const;
+// @sightline/react's peers as a host app has them (npm would install the latest on its own).
+const reactPeers = ['react@19.3.1', 'react-dom@19.3.1'];
 const tarballs = new Map<string, string>();
 let work: string;
 
@@ -49,7 +51,7 @@ describe('tarballs installed into a fresh app', () => {
     app = join(work, 'app');
     sh('mkdir', ['-p', app], work);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true }));
-    sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...published.map((n) => tarballs.get(n)!)], app);
+    sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...published.map((n) => tarballs.get(n)!), ...reactPeers], app);
   }, 240_000);
 
   it('imports @sightline/core as ESM and CommonJS and tracks under Node', () => {
@@ -101,4 +103,30 @@ await c.close();`,
     const out = sh('node', ['collector.mjs'], app).trim().split('\n').at(-1);
     expect(out).toMatch(/^200 .*"accepted":1/);
   }, 60_000);
+
+  it("imports @sightline/react as ESM and CommonJS, with its 'use client' directive and one copy of core; a server render tracks nothing", () => {
+    const pkg = join(app, 'node_modules/@sightline/react');
+    for (const file of ['dist/index.js', 'dist/index.cjs']) expect(readFileSync(join(pkg, file), 'utf8')).toMatch(/^'use client';\n/);
+    // core and realtime are peers: the app's own copies, never a second one under @sightline/react.
+    expect(existsSync(join(pkg, 'node_modules/@sightline/core'))).toBe(false);
+    expect(existsSync(join(pkg, 'node_modules/@sightline/realtime'))).toBe(false);
+    writeFileSync(
+      join(app, 'react.mjs'),
+      `import { createElement as h } from 'react';
+import { renderToString } from 'react-dom/server';
+import { AnalyticsProvider, PageViews, RealtimeProvider, useMetric } from '@sightline/react';
+let fetches = 0;
+const fetch = async () => (fetches++, { status: 200, headers: { get: () => null } });
+function Live() { return h('p', null, useMetric('page_views').isLoading ? 'loading' : 'live'); }
+const html = renderToString(
+  h(AnalyticsProvider, { config: { writeKey: 'k', host: 'http://127.0.0.1:9', env: { fetch } } },
+    h(PageViews, { path: '/' }),
+    h(RealtimeProvider, { config: { url: 'http://127.0.0.1:9', getToken: () => 't' } }, h(Live))));
+await new Promise((resolve) => setTimeout(resolve, 200));
+console.log(html, fetches);`,
+    );
+    writeFileSync(join(app, 'react.cjs'), `const r = require('@sightline/react'); console.log(typeof r.AnalyticsProvider, typeof r.useMetric);`);
+    expect(sh('node', ['react.mjs'], app).trim().split('\n').at(-1)).toBe('<p>loading</p> 0');
+    expect(sh('node', ['react.cjs'], app).trim().split('\n').at(-1)).toBe('function function');
+  });
 });

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { createBufferedAnalytics, MAX_BUFFERED_CALLS } from '../bufferedAnalytics';
+import { recordingClient } from './helpers';
+
+describe('createBufferedAnalytics', () => {
+  it('keeps calls made before a client, replays them in order on attach, then passes calls through', () => {
+    const buffer = createBufferedAnalytics();
+    const { track, page, identify, setConsent } = buffer.actions;
+    track('Early', { n: 1 });
+    identify('u1', { plan: 'pro' });
+    page(undefined, { path: '/a' });
+    setConsent({ analytics: true });
+    const { client, calls } = recordingClient();
+    buffer.attach(client);
+    expect(calls).toEqual([
+      ['track', 'Early', { n: 1 }],
+      ['identify', 'u1', { plan: 'pro' }],
+      ['page', undefined, { path: '/a' }],
+      ['setConsent', { analytics: true }],
+    ]);
+    track('Late');
+    expect(calls.at(-1)).toEqual(['track', 'Late']);
+  });
+
+  it('has stable functions: the same before and after attach', () => {
+    const buffer = createBufferedAnalytics();
+    const before = { ...buffer.actions };
+    buffer.attach(recordingClient().client);
+    expect(buffer.actions.track).toBe(before.track);
+    expect(Object.keys(buffer.actions).sort()).toEqual(
+      ['alias', 'flush', 'group', 'identify', 'optIn', 'optOut', 'page', 'recordMetric', 'reset', 'screen', 'setConsent', 'track', 'trackAIFeedback', 'trackAIGeneration'],
+    );
+  });
+
+  it("resolves a flush() made before the client once the client's flush has run", async () => {
+    const buffer = createBufferedAnalytics();
+    let flushed = false;
+    const done = buffer.actions.flush().then(() => flushed);
+    buffer.actions.track('After flush');
+    const { client, calls } = recordingClient();
+    buffer.attach(client);
+    expect(await done).toBe(false);
+    expect(calls.map((c) => c[0])).toEqual(['flush', 'track']);
+    flushed = true;
+  });
+
+  it(`bounds the buffer at ${MAX_BUFFERED_CALLS} calls, dropping the oldest`, () => {
+    const buffer = createBufferedAnalytics(3);
+    for (let i = 0; i < 5; i++) buffer.actions.track('E', { i });
+    const { client, calls } = recordingClient();
+    buffer.attach(client);
+    expect(calls.map((c) => (c[2] as { i: number }).i)).toEqual([2, 3, 4]);
+  });
+
+  it('after detach buffers again; limit 0 (outside a provider) drops every call', async () => {
+    const buffer = createBufferedAnalytics();
+    const first = recordingClient();
+    const detach = buffer.attach(first.client);
+    detach();
+    buffer.actions.track('Between');
+    expect(first.calls).toEqual([]);
+    const second = recordingClient();
+    buffer.attach(second.client);
+    expect(second.calls).toEqual([['track', 'Between']]);
+
+    const dropping = createBufferedAnalytics(0);
+    dropping.actions.track('Nowhere');
+    await expect(dropping.actions.flush()).resolves.toBeUndefined();
+    const third = recordingClient();
+    dropping.attach(third.client);
+    expect(third.calls).toEqual([]);
+  });
+});

@@ -1,0 +1,15 @@
+export { AnalyticsProvider, type AnalyticsProviderProps } from './AnalyticsProvider';
+export { MAX_BUFFERED_CALLS, type AnalyticsActions } from './bufferedAnalytics';
+export { PageViews, type PageViewsProps } from './PageViews';
+export { RealTimeMetrics, type RealTimeMetricsProps } from './RealTimeMetrics';
+export { RealtimeProvider, type RealtimeProviderProps } from './RealtimeProvider';
+export { TrackOnView, type TrackOnViewProps } from './TrackOnView';
+export { useAlerts } from './useAlerts';
+export { useAnalytics } from './useAnalytics';
+export { useChannel, type UseChannelOptions } from './useChannel';
+export { useConnectionState } from './useConnectionState';
+export { useIdentify } from './useIdentify';
+export { useMetric, useMetrics, type MetricResult, type MetricsResult, type UseMetricOptions } from './useMetric';
+export { usePageView, type PageViewOptions } from './usePageView';
+export { useTrackOnMount } from './useTrackOnMount';
+export type { Alert, ChannelSnapshot, ConnectionSnapshot, MetricUpdate, RealtimeSnapshot } from './types';
