@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { afterEach } from 'vitest';
 
 /** Poll `check` until it is truthy, or fail after `timeoutMs` with `what`. */
 export async function waitFor(check: () => unknown, timeoutMs = 5000, what = 'condition'): Promise<void> {
@@ -80,4 +81,20 @@ export async function poll(
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null, ms: Date.now() - started };
+}
+
+/**
+ * Cleanups run after each test, newest first, and `track(socket)`, which terminates the socket then.
+ * Call once at the top of a test file.
+ */
+export function useCleanups(): { cleanups: (() => unknown)[]; track: (socket: RawSocket) => RawSocket } {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  const track = (socket: RawSocket): RawSocket => {
+    cleanups.push(() => socket.ws.terminate());
+    return socket;
+  };
+  return { cleanups, track };
 }

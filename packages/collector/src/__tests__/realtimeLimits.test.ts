@@ -1,8 +1,8 @@
 import { connect } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Collector } from '../index';
 import { startTestCollector, useBackend } from './helpers';
-import { poll, rawSocket, readySocket, sleep, waitFor, type RawSocket } from './realtimeHelpers';
+import { poll, rawSocket, type RawSocket, readySocket, sleep, useCleanups, waitFor } from './realtimeHelpers';
 
 // A project per test: limits count per project, and a closed socket frees its slot only when the
 // server sees the close, so tests must not share one.
@@ -15,14 +15,7 @@ const WAITER = project('waiter');
 const BYSTANDER = project('bystander');
 const ORIGIN = 'https://dash.example';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-function track(socket: RawSocket): RawSocket {
-  cleanups.push(() => socket.ws.terminate());
-  return socket;
-}
+const { cleanups, track } = useCleanups();
 
 /** Open a socket and send `auth`: `ready`, or the close code and reason when refused. */
 async function authenticate(url: string, token: string): Promise<'ready' | { code: number; reason: string }> {

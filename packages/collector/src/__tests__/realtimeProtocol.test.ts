@@ -1,20 +1,13 @@
 import { createRealtimeClient, type RealtimeEvent } from '@sightline/realtime';
 import WebSocket from 'ws';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Collector } from '../index';
 import { BACKENDS, basic, startTestCollector, useBackend } from './helpers';
-import { poll, range, rawSocket, readySocket, waitFor, type RawSocket } from './realtimeHelpers';
+import { poll, range, rawSocket, type RawSocket, readySocket, useCleanups, waitFor } from './realtimeHelpers';
 
 const P = { id: 'proto', writeKey: 'wk-proto', readToken: 'rt-proto' };
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-function track(socket: RawSocket): RawSocket {
-  cleanups.push(() => socket.ws.terminate());
-  return socket;
-}
+const { cleanups, track } = useCleanups();
 
 describe.each(BACKENDS)('realtime protocol edges on %s', (name) => {
   const backend = useBackend(name);
