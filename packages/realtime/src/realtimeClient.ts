@@ -129,7 +129,9 @@ export function createRealtimeClient(o: RealtimeOptions): RealtimeClient {
       if (state != 'open') set('polling', 'poll-ok');
     },
     onFail(status, forced, cause) {
-      if (denied(status, forced)) return;
+      // 429 is the backend asking to slow down: it is there and polling works, so no error and no
+      // state change (the transport waits out Retry-After).
+      if (denied(status, forced) || status == 429) return;
       report('poll', 'poll-failed', cause, { status });
       if (state == 'polling') set('reconnecting', 'poll-failed');
     },

@@ -154,6 +154,23 @@ describe('failover between socket and long polling', () => {
     expect(calls).toContain(true);
   });
 
+  it('polls answered 429 slow it down (Retry-After) without leaving the polling state', async () => {
+    const s = await server();
+    s.refuseUpgrades();
+    const { client: c } = client(s, fast);
+    const ev = record(c, 'events');
+    const states: string[] = [];
+    await waitFor(() => c.state === 'polling');
+    c.on('state', (state) => states.push(state));
+    const polls = s.stats.polls;
+    s.rateLimitPolls(2);
+    // The held poll ends (pollWaitSec), two are refused and waited out (Retry-After: 1 s), then one is held.
+    await waitFor(() => s.stats.polls - polls >= 3, 15_000);
+    s.publish('events', 1);
+    await waitFor(() => ev.seqs().length === 1, 10_000);
+    expect(states).toEqual([]);
+  });
+
   it('offline and online through the online manager: stops everything, then resumes at once', async () => {
     const s = await server();
     let emit: (up: boolean) => void = () => {};

@@ -60,6 +60,8 @@ export async function startProtocolServer(options: ProtocolServerOptions = {}) {
   const pollRequests = new Set<ServerResponse>();
   const stats = { upgrades: 0, refusedUpgrades: 0, readySockets: 0, polls: 0, pollMessages: 0, socketMessages: 0, pings: 0 };
   let refuse = false;
+  // Polls still to answer 429 (the backend's poll rate limit).
+  let limited = 0;
   let hold = false;
   let port = 0;
   let server: Server;
@@ -207,6 +209,10 @@ export async function startProtocolServer(options: ProtocolServerOptions = {}) {
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
     if (forbidden.has(auth)) return error(403, 'forbidden');
     if (!tokens.has(auth)) return error(401, 'unauthorized');
+    if (limited > 0) {
+      limited--;
+      return json(429, { error: { code: 'rate_limited', message: 'slow down', details: null } }, { 'retry-after': '1' });
+    }
     const q = parsePoll(url);
     if (!q) return error(400, 'invalid_query');
     pollRequests.add(res);
@@ -294,6 +300,10 @@ export async function startProtocolServer(options: ProtocolServerOptions = {}) {
       channels.set(name, { epoch: newEpoch(), seq: 0, history: [] });
     },
     /** Answer upgrades with 403 from now on (a proxy that blocks WebSockets). */
+    /** Answer the next `n` polls `429` with `Retry-After: 1`. */
+    rateLimitPolls(n: number) {
+      limited = n;
+    },
     refuseUpgrades(on = true) {
       refuse = on;
     },
