@@ -83,6 +83,10 @@ catch (e) { console.log(typeof createRealtimeClient, e.message); }`,
     expect(sh('node', ['rt.cjs'], app).trim().split('\n').at(-1)).toBe('function');
   });
 
+  it('links the sightline-collector bin (what `npx @sightline/collector` runs)', () => {
+    expect(sh(join(app, 'node_modules/.bin/sightline-collector'), ['--help'], app)).toMatch(/^Usage: sightline-collector/);
+  });
+
   it('starts the installed collector and stores a batch', () => {
     writeFileSync(
       join(app, 'collector.mjs'),
