@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openPgDatabase, openPgliteDatabase, type Collector, type Database } from '../index';
 import { LIVE_REFRESH_MS } from '../realtime/hub';
+import type { MetricUpdate } from '../realtime/metricRollups';
 import { BACKENDS, post, recent, startTestCollector, trackEvent, useBackend, type TestBackend } from './helpers';
 import { range, sleep, waitFor } from './realtimeHelpers';
 
@@ -29,27 +30,17 @@ function watch(url: string, token: string, names: readonly string[]) {
     /** The newest update per interval and bucket of one metric, as a client keeps them (protocol 9.6: later replaces earlier). */
     latest(name: string) {
       const out = new Map<string, unknown>();
-      for (const m of messages()) if (m.channel === `metrics:${name}`) out.set(keyOf(m.data as Update), m.data);
+      for (const m of messages()) if (m.channel === `metrics:${name}`) out.set(keyOf(m.data as MetricUpdate), m.data);
       return out;
     },
   };
 }
 
-interface Update {
-  name: string;
-  interval: '1s' | '1m';
-  bucket: string;
-  count: number;
-  users: number;
-  sum: number | null;
-  min: number | null;
-  max: number | null;
-}
-const keyOf = (u: Pick<Update, 'interval' | 'bucket'>) => `${u.interval} ${u.bucket}`;
+const keyOf = (u: Pick<MetricUpdate, 'interval' | 'bucket'>) => `${u.interval} ${u.bucket}`;
 
 /** What protocol 9.6 says the totals are, computed here from the stored events (GET /v1/events/recent). */
-function expectedTotals(events: any[], name: string): Map<string, Update> {
-  const out = new Map<string, Update & { keys: Set<string> }>();
+function expectedTotals(events: any[], name: string): Map<string, MetricUpdate> {
+  const out = new Map<string, MetricUpdate & { keys: Set<string> }>();
   for (const e of events) {
     const isMetric = e.type === 'track' && e.event === 'Metric Recorded' && e.properties?.name === name;
     const feeds = name === '$events' || (name === '$pageviews' && e.type === 'page') || (e.type === 'track' && e.event === name) || isMetric;
@@ -102,12 +93,12 @@ async function expectGlobalTotals(url: string, token: string, sub: ReturnType<ty
 
 /** Seqs contiguous per channel, and a later update of a bucket never below an earlier one. */
 function expectOrdered(sub: ReturnType<typeof watch>): void {
-  const last = new Map<string, Update>();
+  const last = new Map<string, MetricUpdate>();
   const seqs = new Map<string, number>();
   for (const m of sub.messages()) {
     expect(m.seq).toBe((seqs.get(m.channel) ?? 0) + 1);
     seqs.set(m.channel, m.seq);
-    const u = m.data as Update;
+    const u = m.data as MetricUpdate;
     const before = last.get(`${m.channel} ${keyOf(u)}`);
     if (before) {
       expect(u.count).toBeGreaterThanOrEqual(before.count);
@@ -149,7 +140,7 @@ describe.each(BACKENDS)('metrics:<name> channels on %s', (name) => {
     expect((await post(`${collector.url}/v1/batch`, { batch: first }, { writeKey: P.writeKey })).body).toMatchObject({ duplicates: 9 });
 
     await expectGlobalTotals(collector.url, P.readToken, sub, 18);
-    const seconds = (name: string) => [...sub.latest(name).values()].filter((u) => (u as Update).interval === '1s');
+    const seconds = (name: string) => [...sub.latest(name).values()].filter((u) => (u as MetricUpdate).interval === '1s');
     expect(seconds('latency')).toHaveLength(2);
     expect(seconds('latency')[0]).toMatchObject({ name: 'latency', count: 3, users: 3, sum: 116.5, min: -3.5, max: 120 });
     expect(seconds('Signup')[0]).toMatchObject({ count: 2, users: 2, sum: null, min: null, max: null });
