@@ -1,6 +1,6 @@
 import { listen } from './listen';
 
-/** Whether the network is believed reachable. Replace it through `env.online`. */
+/** Whether the network is believed reachable. Replace it through `env.online` (core) or `onlineManager` (realtime). */
 export interface OnlineManager {
   isOnline(): boolean;
   /** Called with the new state; returns the unsubscribe function. */

@@ -1,12 +1,2 @@
-/**
- * Add DOM event listeners; returns the function removing them. A no-op where `target` is missing
- * or is not an EventTarget (Node, workers without `document`).
- */
-export function listen(target: unknown, handlers: Record<string, () => void>): () => void {
-  const t = target as EventTarget | undefined;
-  if (!t?.addEventListener) return () => {};
-  for (const k in handlers) t.addEventListener(k, handlers[k]!);
-  return () => {
-    for (const k in handlers) t.removeEventListener(k, handlers[k]!);
-  };
-}
+// One implementation for both browser packages: tsup bundles it into each, so neither depends on the other.
+export { listen } from '../../core/src/listen';

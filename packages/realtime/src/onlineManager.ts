@@ -1,19 +1,2 @@
-import { listen } from './listen';
-
-/** Whether the network is believed reachable. Replace it through `onlineManager`. */
-export interface OnlineManager {
-  isOnline(): boolean;
-  /** Called with the new state; returns the unsubscribe function. */
-  subscribe(listener: (online: boolean) => void): () => void;
-}
-
-/**
- * `navigator.onLine` plus the window `online`/`offline` events. `onLine === true` only means
- * "a network interface is up", so a failed request is still a plain retry; `false` is reliable.
- */
-export function createOnlineManager(): OnlineManager {
-  return {
-    isOnline: () => globalThis.navigator?.onLine !== false,
-    subscribe: (listener) => listen(globalThis, { online: () => listener(true), offline: () => listener(false) }),
-  };
-}
+// One implementation for both browser packages: tsup bundles it into each, so neither depends on the other.
+export { createOnlineManager, type OnlineManager } from '../../core/src/onlineManager';
