@@ -5,7 +5,7 @@ import type { Collector } from '../index';
 import { LIVE_REFRESH_MS } from '../realtime/hub';
 import { LISTEN_APPLICATION_NAME, MAX_PAYLOAD_BYTES, parsePayload, splitPayloads, type ChannelPointer } from '../realtime/notifier';
 import { openPgDatabase } from '../index';
-import { post, startTestCollector, trackEvent, useBackend } from './helpers';
+import { post, startTestCollector, trackEvent, useBackend, useTwoCollectors } from './helpers';
 import { poll, range, sleep, waitFor } from './realtimeHelpers';
 
 const P = { id: 'fan', writeKey: 'wk-fan', readToken: 'rt-fan' };
@@ -37,26 +37,15 @@ describe('NOTIFY payloads', () => {
 });
 
 // Two collector processes on one PostgreSQL database, as two `createCollector` instances in this
-// test process: two hubs, two pg pools and two LISTEN connections on the same database, which is
-// the same path as two OS processes (nothing is shared in memory between the instances), and faster.
+// test process (useTwoCollectors; realtimeProcesses.test.ts runs two OS processes).
 describe('realtime fan-out across collectors on one PostgreSQL (LISTEN/NOTIFY)', () => {
   const backend = useBackend('postgres');
-  let a: Collector;
-  let b: Collector;
-
-  beforeAll(async () => {
-    a = await startTestCollector(backend, { projects: [P] });
-    b = await startTestCollector(backend, { projects: [P] });
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+  const pair = useTwoCollectors(backend, { projects: [P] });
 
   const publishOnA = (channel: string, from: number, to: number) =>
-    a.realtime.publish(P.id, channel, 'alert', range(from, to).map((i) => ({ id: i })));
+    pair.a.realtime.publish(P.id, channel, 'alert', range(from, to).map((i) => ({ id: i })));
   const listenConnections = async () => {
-    const { rows } = await a.database.query<{ n: unknown }>(
+    const { rows } = await pair.a.database.query<{ n: unknown }>(
       'SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()',
       [LISTEN_APPLICATION_NAME],
     );
@@ -71,8 +60,8 @@ describe('realtime fan-out across collectors on one PostgreSQL (LISTEN/NOTIFY)',
   });
 
   it("a socket on B gets A's publishes within about a second, once and in order; A's own socket gets no duplicates", async () => {
-    const onB = subscribe(b.url, 'alerts');
-    const onA = subscribe(a.url, 'alerts');
+    const onB = subscribe(pair.b.url, 'alerts');
+    const onA = subscribe(pair.a.url, 'alerts');
     await waitFor(() => onB.client.cursor('alerts') !== undefined && onA.client.cursor('alerts') !== undefined, 5000, 'subscribed');
 
     const started = Date.now();
@@ -91,13 +80,13 @@ describe('realtime fan-out across collectors on one PostgreSQL (LISTEN/NOTIFY)',
   });
 
   it("a socket on B gets the events ingested through A's POST /v1/batch", async () => {
-    const onB = subscribe(b.url, 'events');
+    const onB = subscribe(pair.b.url, 'events');
     await waitFor(() => onB.client.cursor('events') !== undefined, 5000, 'subscribed');
     // A sees B's lease at its next refresh of the live channels.
     await sleep(LIVE_REFRESH_MS + 500);
     const batch = [trackEvent({ event: 'Fan 1' }), trackEvent({ event: 'Fan 2' }), trackEvent({ event: 'Fan 3' })];
     const started = Date.now();
-    expect((await post(`${a.url}/v1/batch`, { batch }, { writeKey: P.writeKey })).status).toBe(200);
+    expect((await post(`${pair.a.url}/v1/batch`, { batch }, { writeKey: P.writeKey })).status).toBe(200);
     await waitFor(() => onB.seqs().length >= 3, 1500, 'three events on B');
     expect(Date.now() - started).toBeLessThan(1500);
     await sleep(300);
@@ -106,9 +95,9 @@ describe('realtime fan-out across collectors on one PostgreSQL (LISTEN/NOTIFY)',
   });
 
   it('a long poll waiting on B is woken by a publish on A', async () => {
-    const { body: first } = await poll(b.url, P.readToken, [['metrics:fan-poll', null, null]]);
+    const { body: first } = await poll(pair.b.url, P.readToken, [['metrics:fan-poll', null, null]]);
     const { epoch } = first.frames[0];
-    const held = poll(b.url, P.readToken, [['metrics:fan-poll', 0, epoch]], { wait: '10' });
+    const held = poll(pair.b.url, P.readToken, [['metrics:fan-poll', 0, epoch]], { wait: '10' });
     await sleep(300);
     await publishOnA('metrics:fan-poll', 1, 2);
     const answer = await held;
@@ -118,12 +107,12 @@ describe('realtime fan-out across collectors on one PostgreSQL (LISTEN/NOTIFY)',
   });
 
   it('keeps delivering after the LISTEN connections are killed (reconnect and catch-up)', async () => {
-    const onB = subscribe(b.url, 'insights');
+    const onB = subscribe(pair.b.url, 'insights');
     await waitFor(() => onB.client.cursor('insights') !== undefined, 5000, 'subscribed');
     await publishOnA('insights', 1, 1);
     await waitFor(() => onB.seqs().length === 1, 1500, 'the first message');
 
-    const { rows } = await a.database.query(
+    const { rows } = await pair.a.database.query(
       'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()',
       [LISTEN_APPLICATION_NAME],
     );

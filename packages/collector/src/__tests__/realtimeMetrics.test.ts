@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openPgDatabase, openPgliteDatabase, type Collector, type Database } from '../index';
 import { LIVE_REFRESH_MS } from '../realtime/hub';
 import type { MetricUpdate } from '../realtime/metricRollups';
-import { BACKENDS, post, recent, startTestCollector, trackEvent, useBackend, type TestBackend } from './helpers';
+import { BACKENDS, post, recent, startTestCollector, trackEvent, useBackend, useTwoCollectors, type TestBackend } from './helpers';
 import { range, sleep, waitFor } from './realtimeHelpers';
 
 const P = { id: 'met', writeKey: 'wk-met', readToken: 'rt-met' };
@@ -160,19 +160,10 @@ describe.each(BACKENDS)('metrics:<name> channels on %s', (name) => {
 
 describe('metrics:<name> across two collectors on one PostgreSQL', () => {
   const backend = useBackend('postgres');
-  let a: Collector;
-  let b: Collector;
-
-  beforeAll(async () => {
-    a = await startTestCollector(backend, { projects: [P] });
-    b = await startTestCollector(backend, { projects: [P] });
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+  const pair = useTwoCollectors(backend, { projects: [P] });
 
   it('a subscriber on A sees the global totals of what A and B ingested, in order', async () => {
+    const { a, b } = pair;
     const sub = watch(a.url, P.readToken, WATCHED);
     await sub.ready();
     // B sees A's leases at its next refresh of the live channels (two periods: a loaded machine may delay one).
