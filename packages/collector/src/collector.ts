@@ -210,10 +210,10 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     drain: () => writer?.drain() ?? Promise.resolve(),
   };
   const keys = createKeyStore(lazyDb);
-  const realtime = createRealtimeHub(lazyDb, resolveRealtimeOptions(options.realtime), {
-    warn: (fields, message) => app.log.warn(fields, message),
-  });
-  const metrics = createMetricsPublisher(lazyDb, realtime, { warn: (fields, message) => app.log.warn(fields, message) });
+  // The realtime pieces report their failures through the app's logger.
+  const warnLog = { warn: (fields: object, message: string) => app.log.warn(fields, message) };
+  const realtime = createRealtimeHub(lazyDb, resolveRealtimeOptions(options.realtime), warnLog);
+  const metrics = createMetricsPublisher(lazyDb, realtime, warnLog);
   const app = buildApp({
     db: lazyDb,
     keys,
@@ -308,7 +308,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       await realtime.start(
         listenUrl === undefined
           ? undefined
-          : (sink) => createPgFanout(listenUrl, opened, sink, { warn: (fields, message) => app.log.warn(fields, message) }),
+          : (sink) => createPgFanout(listenUrl, opened, sink, warnLog),
       );
       metrics.start();
     }

@@ -23,16 +23,13 @@ export class RawObject {
 
 /** An event of a batch as {@link scanBatch} reads it: the members the collector uses, and its size. */
 export class LeanEvent {
-  /** Length of the event's JSON text in UTF-16 units. */
-  readonly units: number;
-  /** The event's JSON text: counted in UTF-8 bytes only near the size limit. */
+  /** The event's JSON text, for its size: counted in UTF-8 bytes only near the limit. */
   readonly text: string;
   /** The members the collector reads (validateEvent), by name. */
   readonly fields: Record<string, unknown>;
 
   constructor(text: string, fields: Record<string, unknown>) {
     this.text = text;
-    this.units = text.length;
     this.fields = fields;
   }
 }

@@ -119,7 +119,10 @@ function wellFormed(value: string): string {
  * (UTF-8 needs at most 3 bytes per unit), so bytes are counted only near the limit.
  */
 function eventBytes(raw: Record<string, unknown>, properties: string, traits: string, context: string, limit: number): number {
-  if (raw instanceof LeanEvent) return raw.units * 3 <= limit || raw.units > limit ? raw.units : Buffer.byteLength(raw.text);
+  if (raw instanceof LeanEvent) {
+    const units = raw.text.length;
+    return units * 3 <= limit || units > limit ? units : Buffer.byteLength(raw.text);
+  }
   let units = 2;
   for (const key in raw) {
     const value = raw[key];
