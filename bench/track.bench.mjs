@@ -59,7 +59,7 @@ export async function runTrack({ quick = false, profile = false, log = console.l
   const rounds = quick ? 10 : 30;
   const size = 50;
   const burstN = quick ? 1000 : 2000;
-  const burstReps = quick ? 1 : 3;
+  const burstReps = quick ? 1 : 5;
 
   const t = performance.now();
   // Profiling wants readable function names: same production build, not minified.

@@ -21,18 +21,18 @@ export function takeBatch(items: readonly QueueItem[], maxCount: number, maxByte
   let bytes = ENVELOPE;
   for (const item of items) {
     if (out.length >= maxCount) break;
-    if (skip && skip(item)) continue;
+    if (skip?.(item)) continue;
     // +1 for the comma between events.
-    if (out.length && bytes + item.size + 1 > maxBytes) break;
-    out.push(item);
     bytes += item.size + 1;
+    if (out.length && bytes > maxBytes) break;
+    out.push(item);
   }
   return out;
 }
 
 /** The `POST /v1/batch` body, built from stored JSON without re-serialising events. */
 export function batchBody(items: readonly QueueItem[], writeKey?: string, sentAt: string = new Date().toISOString()): string {
-  return `{"batch":[${items.map((i) => i.json).join(',')}],"sentAt":"${sentAt}"${writeKey == null ? '' : `,"writeKey":${JSON.stringify(writeKey)}`}}`;
+  return `{"batch":[${items.map((i) => i.json).join(',')}],"sentAt":"${sentAt}"${writeKey ? `,"writeKey":${JSON.stringify(writeKey)}` : ''}}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { batchBody, takeBatch } from './batcher';
 import { byteLength } from './json';
 import type { Queue } from './queue';
-import type { BeaconLike, FetchLike } from './transport';
+import { defaultBeacon, type BeaconLike, type FetchLike } from './transport';
 
 /**
  * Chrome refuses `sendBeacon`/`keepalive` bodies once 64 KB are in flight for the page
@@ -16,7 +16,14 @@ export const BEACON_BUDGET = 64 * 1024;
  * resent on the next load and the collector dedupes by `messageId`. They are marked so the same
  * page never beacons them twice.
  */
-export function createBeacon(queue: Queue, url: string, writeKey: string, beacon: BeaconLike | undefined, fetch: FetchLike | undefined) {
+export function createBeacon(
+  queue: Queue,
+  url: string,
+  writeKey: string,
+  fetch: FetchLike | undefined,
+  // `null`: no beacons (`env.sendBeacon: null`).
+  beacon: BeaconLike | null | undefined = defaultBeacon(),
+) {
   const sent = new Set<string>();
   let used = 0;
   return (): void => {

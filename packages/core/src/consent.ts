@@ -19,10 +19,8 @@ export function createConsent(kv: KeyValueStore, options: ConsentOptions | undef
   // An explicit choice ('1' out, '0' in) wins over the browser's GPC signal.
   let out = stored ? stored == '1' : honorGpc && (globalThis.navigator as { globalPrivacyControl?: boolean } | undefined)?.globalPrivacyControl === true;
   return {
-    get optedOut(): boolean {
-      return out;
-    },
-    allows: (category: string | undefined): boolean => category == null || categories[category] === true,
+    /** Whether an event of `category` (none: any event) may be tracked: not opted out, and the category granted. */
+    allows: (category?: string): boolean => !out && (category == null || categories[category] === true),
     set: (c: Record<string, boolean>): void => void Object.assign(categories, c),
     optOut(): void {
       out = true;

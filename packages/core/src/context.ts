@@ -5,15 +5,20 @@ let last: EventContext['page'];
 
 /**
  * `context.page`, read at each call since single-page apps navigate without reloading. Chromium's
- * `location.pathname` and `.search` cost up to ~1 µs each: they are read again only when `href` changed.
+ * `location.href`, `.pathname` and `.search` cost up to ~1 µs each: they are read again only when the URL changed.
+ * The same object comes back while URL, referrer and title stay the same, so the drain can reuse the
+ * context built for it (never mutate it).
  */
 export function pageContext(): EventContext['page'] {
   const l = globalThis.location;
   const d = globalThis.document;
   if (!l) return;
-  const url = l.href;
-  if (url != last?.url) last = { path: l.pathname, url, search: l.search } as EventContext['page'];
-  return { ...last!, referrer: d?.referrer ?? '', title: d?.title ?? '' };
+  // `document.URL` is the same string, read about 15 times faster than `location.href` in Chromium.
+  const url = d?.URL ?? l.href;
+  const referrer = d?.referrer ?? '';
+  const title = d?.title ?? '';
+  if (url != last?.url || referrer != last.referrer || title != last.title) last = { path: l.pathname, url, search: l.search, referrer, title };
+  return last;
 }
 
 /**
@@ -21,7 +26,7 @@ export function pageContext(): EventContext['page'] {
  * are read once here (Intl and screen reads are slow); `page` is read at the call (`pageContext()`),
  * the rest is built in the drain, off `track()`'s synchronous path.
  */
-export function createContext() {
+export function createContext(shared: boolean) {
   const n = globalThis.navigator;
   const s = globalThis.screen;
   const base: Record<string, unknown> = { library: { name: '@sightline/core', version } };
@@ -35,10 +40,13 @@ export function createContext() {
   // events, which are serialised and never mutated.
   let search: string | undefined;
   let campaign: Record<string, string> | undefined;
+  // The last context: the same object while session and page stay the same.
+  let last: EventContext | undefined;
   return (sessionId: string, page: EventContext['page']): EventContext => {
+    if (shared && last?.sessionId === sessionId && last.page === page) return last;
     const c = { ...base, sessionId } as EventContext;
     if (page) {
-      c.page = page;
+      c.page = shared ? page : { ...page };
       if (page.search !== search) {
         search = page.search;
         campaign = undefined;
@@ -49,6 +57,6 @@ export function createContext() {
       }
       if (campaign) c.campaign = campaign;
     }
-    return c;
+    return (last = c);
   };
 }

@@ -10,20 +10,6 @@ import type { Queue } from './queue';
 import type { FetchLike } from './transport';
 import type { AnalyticsEventMap } from './types';
 
-/** What delivery needs from the client: resolved managers and the reporting functions. */
-export interface DeliveryDeps {
-  queue: Queue;
-  url: string;
-  fetch: FetchLike | undefined;
-  online: OnlineManager;
-  locks: LockManager;
-  now: () => number;
-  random: () => number;
-  emit: Emitter<AnalyticsEventMap>['emit'];
-  report: Reporter;
-  log: Logger;
-}
-
 /** What the collector answers: `{ accepted, duplicates }`, and on a 400 `error.details` per rejected event. */
 interface IngestAnswer {
   accepted?: number;
@@ -33,14 +19,23 @@ interface IngestAnswer {
 
 export type Delivery = ReturnType<typeof createDelivery>;
 
-const isRetryable = (status: number) => status == 0 || status == 408 || status == 429 || status >= 500;
-
 /**
  * The send loop. One pass holds the cross-tab lock, re-reads the shared queue and sends batches
  * until it is empty, a request fails (then waits with backoff) or the browser goes offline.
  */
-export function createDelivery(options: AnalyticsOptions, d: DeliveryDeps) {
-  const { queue, now, emit, report, log } = d;
+export function createDelivery(
+  options: AnalyticsOptions,
+  queue: Queue,
+  url: string,
+  fetch: FetchLike | undefined,
+  online: OnlineManager,
+  locks: LockManager,
+  now: () => number,
+  random: () => number,
+  emit: Emitter<AnalyticsEventMap>['emit'],
+  report: Reporter,
+  log: Logger,
+) {
   const { writeKey, retry = {} } = options;
   const flushAt = options.flushAt ?? 20;
   const flushInterval = options.flushInterval ?? 1000;
@@ -65,33 +60,45 @@ export function createDelivery(options: AnalyticsOptions, d: DeliveryDeps) {
     (timer as { unref?: () => void }).unref?.();
   };
 
-  // Sends one batch and settles it; returns the HTTP status (0: network error).
-  const send = async (batch: QueueItem[]): Promise<number> => {
-    let status = 0;
-    let retryAfter: number | undefined;
-    let cause: unknown;
-    let answer: IngestAnswer | undefined;
-    try {
-      const res = await d.fetch!(d.url, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: auth },
-        body: batchBody(batch),
-      });
-      status = res.status;
-      retryAfter = parseRetryAfter(res.headers.get('Retry-After'), now());
-      // Read every answer: an unread body holds its connection, and a 400 lists the rejected events.
-      answer = (await res.json?.().catch(() => {})) as IngestAnswer | undefined;
-    } catch (err) {
-      cause = err;
-    }
-    if (isRetryable(status)) {
-      attempt++;
-      // The server's Retry-After wins over our backoff (both ways: longer or shorter).
-      const wait = retryAfter ?? backoffDelay(attempt, retry.baseDelay ?? 1000, retry.maxDelay ?? 30_000, d.random);
-      backoffUntil = now() + wait;
-      schedule(wait);
-      report('delivery', `Send failed (${status || 'network'}), retry in ${wait} ms`, cause, { status, retryIn: wait });
-    } else if (status != 413 || batch.length < 2) {
+  // Holding the lock: re-read the shared queue and send until it is empty, offline or failing.
+  const work = async () => {
+    await queue.sync();
+    let maxCount = flushAt;
+    while (!stopped && online.isOnline()) {
+      const batch = takeBatch(queue.items, maxCount, maxBatchBytes);
+      // Events other tabs store meanwhile go out with their own pass (they queue for the lock).
+      if (!batch.length) return;
+      // Stays 0 on a network error.
+      let status = 0;
+      let retryAfter: number | undefined;
+      let cause: unknown;
+      let answer: IngestAnswer | undefined;
+      try {
+        const res = await fetch!(url, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Authorization: auth },
+          body: batchBody(batch),
+        });
+        status = res.status;
+        retryAfter = parseRetryAfter(res.headers.get('Retry-After'), now());
+        // Read every answer: an unread body holds its connection, and a 400 lists the rejected events.
+        answer = (await res.json?.().catch(() => {})) as IngestAnswer | undefined;
+      } catch (err) {
+        cause = err;
+      }
+      if (!status || status == 408 || status == 429 || status >= 500) {
+        attempt++;
+        // The server's Retry-After wins over our backoff (both ways: longer or shorter).
+        const wait = retryAfter ?? backoffDelay(attempt, retry.baseDelay ?? 1000, retry.maxDelay ?? 30_000, random);
+        backoffUntil = now() + wait;
+        schedule(wait);
+        return report('delivery', `Send failed (${status || 'network'}), retry in ${wait} ms`, cause, { status, retryIn: wait });
+      }
+      // Payload too large: resend in halves (halving the count halves the bytes too).
+      if (status == 413 && batch.length > 1) {
+        maxCount = Math.ceil(batch.length / 2);
+        continue;
+      }
       // 2xx, or 400 (the collector kept the valid events), 401, 403, 404...: retrying cannot help.
       attempt = 0;
       await queue.remove(batch);
@@ -103,31 +110,14 @@ export function createDelivery(options: AnalyticsOptions, d: DeliveryDeps) {
       if (lost[0]) report('delivery', 'Batch rejected: HTTP ' + status, undefined, { status }), emit('dropped', { reason: 'rejected', count: lost.length, messageIds: ids(lost), status, error: answer?.error?.message });
       if (done[0]) log('delivered', done.length, answer), emit('delivered', { count: done.length, messageIds: ids(done) });
     }
-    return status;
-  };
-
-  // Holding the lock: re-read the shared queue and send until it is empty, offline or failing.
-  const work = async () => {
-    await queue.sync();
-    let maxCount = flushAt;
-    while (!stopped && d.online.isOnline()) {
-      const batch = takeBatch(queue.items, maxCount, maxBatchBytes);
-      // Events other tabs store meanwhile go out with their own pass (they queue for the lock).
-      if (!batch.length) return;
-      const status = await send(batch);
-      if (status == 413 && batch.length > 1) {
-        // Payload too large: resend in halves (halving the count halves the bytes too).
-        maxCount = Math.ceil(batch.length / 2);
-      } else if (isRetryable(status)) return;
-    }
   };
 
   const pass = async (force: boolean) => {
-    if (!d.fetch || !d.online.isOnline()) return;
+    if (!fetch || !online.isOnline()) return;
     if (!force && now() < backoffUntil) return schedule(backoffUntil - now());
     // Another tab is flushing. Queue for the lock (one waiter per tab): if that tab dies holding it
     // (closed mid-request, its beacon lost), its events are still in storage and we send them.
-    if (!(await d.locks.request(lockName, work))) waiting ??= d.locks.request(lockName, work, true).then(() => (waiting = undefined));
+    if (!(await locks.request(lockName, work))) waiting ??= locks.request(lockName, work, true).then(() => (waiting = undefined));
   };
 
   const flush = (force: boolean): Promise<void> => {

@@ -1,3 +1,10 @@
+// Development builds only (see `toJSON`): JSON would silently leave these out.
+const noFunctions = (key: string, v: unknown) => {
+  const t = typeof v;
+  if (t == 'function' || t == 'symbol') throw new TypeError(`"${key}" is a ${t}, not JSON`);
+  return v;
+};
+
 /**
  * Serialise `value` to JSON; throws for what JSON cannot carry. Cycles and BigInt throw natively
  * (engines name the path, e.g. V8's "Converting circular structure to JSON --> ... property 'self'
@@ -6,16 +13,12 @@
  * `JSON.stringify` several times slower: it was a quarter of `track()`'s cost (bench profile).
  */
 export function toJSON(value: unknown): string {
-  return JSON.stringify(
-    value,
-    typeof process != 'undefined' && process.env.NODE_ENV !== 'production'
-      ? (key, v: unknown) => {
-          const t = typeof v;
-          if (t == 'function' || t == 'symbol') throw new TypeError(`"${key}" is a ${t}, not JSON`);
-          return v;
-        }
-      : undefined,
-  );
+  let replacer: typeof noFunctions | undefined;
+  // Without a bundler `process` may not exist: production, then.
+  try {
+    if (process.env.NODE_ENV !== 'production') replacer = noFunctions;
+  } catch {}
+  return JSON.stringify(value, replacer);
 }
 
 // Only ASCII: one byte per UTF-16 unit. A native scan, far cheaper than encoding.

@@ -19,8 +19,9 @@ export function createKeyValueStore(): KeyValueStore {
   } catch {}
   return {
     get(k) {
+      // Where `localStorage` is missing this throws too.
       try {
-        return mem.get(k) ?? ls?.getItem(k) ?? null;
+        return mem.get(k) ?? ls!.getItem(k);
       } catch {
         return null;
       }
@@ -36,7 +37,7 @@ export function createKeyValueStore(): KeyValueStore {
     remove(k) {
       mem.delete(k);
       try {
-        ls?.removeItem(k);
+        ls!.removeItem(k);
       } catch {}
     },
   };

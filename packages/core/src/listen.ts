@@ -3,10 +3,9 @@
  * or is not an EventTarget (SSR, Node, workers without `document`).
  */
 export function listen(target: unknown, handlers: Record<string, () => void>): () => void {
-  const t = target as EventTarget | undefined;
-  if (!t?.addEventListener) return () => {};
-  for (const k in handlers) t.addEventListener(k, handlers[k]!);
+  const t = target as Partial<EventTarget> | undefined;
+  for (const k in handlers) t?.addEventListener?.(k, handlers[k]!);
   return () => {
-    for (const k in handlers) t.removeEventListener(k, handlers[k]!);
+    for (const k in handlers) t?.removeEventListener?.(k, handlers[k]!);
   };
 }

@@ -1,6 +1,9 @@
 import { enforceBounds, ids, type QueueItem } from './batcher';
+import type { Emitter } from './emitter';
+import type { Reporter } from './errors';
 import { byteLength } from './json';
 import { memoryStorage, type QueueStorage } from './storage';
+import type { AnalyticsEventMap, DroppedEvent } from './types';
 
 export type Queue = ReturnType<typeof createQueue>;
 
@@ -13,55 +16,50 @@ export function createQueue(
   initialStorage: QueueStorage,
   maxCount: number,
   maxBytes: number,
-  /** Storage failed: the queue now lives in memory. Called once. */
-  onStorageError: (err: unknown) => void,
-  onDrop: (reason: 'overflow' | 'corrupt', messageIds: string[]) => void,
+  report: Reporter,
+  emit: Emitter<AnalyticsEventMap>['emit'],
 ) {
   let storage = initialStorage;
   let items: QueueItem[] = [];
   let bytes = 0;
   // Added but not yet confirmed written: kept across `sync()` re-reads.
-  let unsaved = new Map<string, QueueItem>();
+  const unsaved = new Set<QueueItem>();
   let pending: QueueItem[] = [];
   let chain: Promise<unknown> = Promise.resolve();
-  let degraded = false;
 
+  // Quota exceeded, private mode, a closed connection: keep going in memory, never crash. Runs
+  // once: operations run one at a time, and the memory storage never fails.
   const run = (op: () => Promise<unknown>): Promise<unknown> =>
     (chain = chain.then(op).catch((err) => {
-      if (degraded) return;
-      // Quota exceeded, private mode, a closed connection: keep going in memory, never crash.
-      degraded = true;
       storage = memoryStorage(items.map((i) => [i.id, i.json]));
       unsaved.clear();
-      onStorageError(err);
+      report('storage', 'IndexedDB unavailable: queue in memory', err);
     }));
-
-  const writePending = () => {
-    const batch = pending;
-    pending = [];
-    return run(async () => {
-      await storage.setMany(batch.map((i) => [i.id, i.json]));
-      batch.forEach((i) => unsaved.delete(i.id));
-    });
-  };
 
   /** Write what `add()` queued, in one IndexedDB transaction; resolves once written (or degraded). */
   const commit = (): Promise<unknown> => {
-    if (pending.length) writePending();
+    const batch = pending;
+    if (batch.length) {
+      pending = [];
+      run(async () => {
+        await storage.setMany(batch.map((i) => [i.id, i.json]));
+        batch.forEach((i) => unsaved.delete(i));
+      });
+    }
     return chain;
   };
 
   const bound = () => {
     const dropped = enforceBounds(items, maxCount, maxBytes, bytes);
     if (dropped.length) {
-      dropped.forEach((i) => ((bytes -= i.size), unsaved.delete(i.id)));
+      dropped.forEach((i) => ((bytes -= i.size), unsaved.delete(i)));
       pending = pending.filter((i) => !dropped.includes(i));
       drop('overflow', ids(dropped));
     }
   };
-  const drop = (reason: 'overflow' | 'corrupt', keys: string[]) => {
-    void run(() => storage.delMany(keys));
-    onDrop(reason, keys);
+  const drop = (reason: DroppedEvent['reason'], messageIds: string[]) => {
+    void run(() => storage.delMany(messageIds));
+    emit('dropped', { reason, count: messageIds.length, messageIds });
   };
 
   return {
@@ -76,7 +74,7 @@ export function createQueue(
     add(item: QueueItem): void {
       items.push(item);
       bytes += item.size;
-      unsaved.set(item.id, item);
+      unsaved.add(item);
       pending.push(item);
       bound();
     },
@@ -88,24 +86,28 @@ export function createQueue(
     },
     /** Wait for every write so far, then merge what other tabs stored. */
     async sync(): Promise<void> {
-      await commit();
-      let stored: Array<[IDBValidKey, unknown]> | undefined;
-      await run(async () => (stored = await storage.entries()));
-      // The read failed: `storage` is now memory seeded from the mirror.
-      stored ??= await storage.entries();
+      commit();
+      // Undefined when the read failed: `storage` is now memory seeded from the mirror.
+      const stored = ((await run(() => storage.entries())) as Array<[IDBValidKey, unknown]> | undefined) ?? (await storage.entries());
       const known = new Map(items.map((i) => [i.id, i]));
       const corrupt: string[] = [];
       // Added while reading: not in `stored` yet, not lost either.
-      items = [...unsaved.values()];
+      items = [...unsaved];
       for (const [key, value] of stored) {
         const id = String(key);
-        const item = known.get(id) ?? parse(id, value);
+        let item = known.get(id);
+        // Stored data can be anything (older versions, manual edits, a half-written record): check it.
+        if (!item && typeof value == 'string')
+          try {
+            const e = JSON.parse(value);
+            if (e && e.messageId === id && typeof e.type == 'string' && typeof e.context == 'object') item = { id, json: value, size: byteLength(value) };
+          } catch {}
         item ? items.push(item) : corrupt.push(id);
       }
       // messageIds are UUID v7: id order is time order, across tabs too.
       items.sort((a, b) => (a.id < b.id ? -1 : 1));
       bytes = items.reduce((n, i) => n + i.size, 0);
-      if (corrupt.length) drop('corrupt', corrupt);
+      if (corrupt.length) report('storage', 'Skipped corrupt stored events'), drop('corrupt', corrupt);
       bound();
     },
     /** Forget everything, in memory and in storage (opt-out). */
@@ -117,13 +119,4 @@ export function createQueue(
       return run(() => storage.clear());
     },
   };
-}
-
-// Stored data can be anything (older versions, manual edits, a half-written record): check it.
-function parse(id: string, value: unknown): QueueItem | undefined {
-  if (typeof value != 'string') return;
-  try {
-    const e = JSON.parse(value);
-    if (e && e.messageId === id && typeof e.type == 'string' && typeof e.context == 'object') return { id, json: value, size: byteLength(value) };
-  } catch {}
 }

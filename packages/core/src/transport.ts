@@ -15,11 +15,6 @@ export type FetchLike = (
 /** Send `body` (a JSON string) without waiting for an answer; `false` when the browser refused it. */
 export type BeaconLike = (url: string, body: string) => boolean;
 
-/** The global `fetch`, bound (calling an unbound `window.fetch` throws "Illegal invocation"). */
-export function defaultFetch(): FetchLike | undefined {
-  return globalThis.fetch?.bind(globalThis) as unknown as FetchLike | undefined;
-}
-
 /**
  * `navigator.sendBeacon` with a `text/plain` Blob: a CORS-safelisted content type, so no preflight
  * (a preflight cannot complete while the page unloads).

@@ -5,6 +5,8 @@ export interface FakeRequest {
   url: string;
   headers: Record<string, string>;
   body: { batch: SightlineEvent[]; sentAt: string; writeKey?: string };
+  /** The body as sent. */
+  raw: string;
   keepalive: boolean;
 }
 
@@ -20,7 +22,7 @@ export function fakeCollector(answer: (req: FakeRequest, n: number) => Answer | 
   const stored = new Map<string, number>();
   const accepted: FakeRequest[] = [];
   const fetch: FetchLike = async (url, init) => {
-    const req: FakeRequest = { url, headers: init.headers, body: JSON.parse(init.body), keepalive: !!init.keepalive };
+    const req: FakeRequest = { url, headers: init.headers, body: JSON.parse(init.body), raw: init.body, keepalive: !!init.keepalive };
     requests.push(req);
     const a = await answer(req, requests.length);
     const { status, headers = {} } = typeof a == 'number' ? { status: a } : a;

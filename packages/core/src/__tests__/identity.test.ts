@@ -35,6 +35,53 @@ describe('calls', () => {
     }
   });
 
+  it('context follows navigation, title and session within one burst, and its JSON stays whole', async () => {
+    const { analytics, collector } = setup();
+    history.replaceState(null, '', '/a?utm_source=x');
+    analytics.track('One');
+    analytics.track('Two');
+    document.title = 'Renamed';
+    analytics.track('Three');
+    history.replaceState(null, '', '/b');
+    analytics.track('Four');
+    analytics.reset();
+    analytics.track('Five');
+    await analytics.flush();
+    const events = collector.requests.flatMap((r) => r.body.batch);
+    expect(events.map((e) => [e.event, e.context.page?.path, e.context.page?.title, e.context.campaign?.source])).toEqual([
+      ['One', '/a', expect.any(String), 'x'],
+      ['Two', '/a', events[0]!.context.page!.title, 'x'],
+      ['Three', '/a', 'Renamed', 'x'],
+      ['Four', '/b', 'Renamed', undefined],
+      ['Five', '/b', 'Renamed', undefined],
+    ]);
+    expect(events[3]!.context.sessionId).toBe(events[0]!.context.sessionId);
+    expect(events[4]!.context.sessionId).not.toBe(events[0]!.context.sessionId);
+    // The spliced JSON: one context per event, last, and no key twice (JSON.parse would keep the last silently).
+    const raw = collector.requests.map((r) => r.raw).join('');
+    expect(raw.match(/"context":\{"library"/g)).toHaveLength(5);
+    expect(raw.match(/"messageId"/g)).toHaveLength(5);
+    for (const e of events) expect(Object.keys(e).at(-1)).toBe('context');
+  });
+
+  it('a plugin that changes context changes only its own event', async () => {
+    const { analytics, collector } = setup({
+      plugins: [{ name: 'tag', type: 'enrichment', process: (e) => (e.event == 'A' && ((e.context.page!.title = 'tagged'), ((e.context as Record<string, unknown>)['app'] = 'x')), e) }],
+    });
+    history.replaceState(null, '', '/p');
+    analytics.track('A');
+    analytics.track('B');
+    await analytics.flush();
+    analytics.track('C');
+    await analytics.flush();
+    const events = collector.requests.flatMap((r) => r.body.batch);
+    expect(events.map((e) => [e.event, e.context.page!.title == 'tagged', 'app' in e.context])).toEqual([
+      ['A', true, true],
+      ['B', false, false],
+      ['C', false, false],
+    ]);
+  });
+
   it('AI and metric helpers send the reserved track events', async () => {
     const { analytics, collector } = setup();
     const gen = { model: 'gpt-x', provider: 'openai', inputTokens: 10, outputTokens: 20, latencyMs: 300, costUsd: 0.001, success: true, traceId: 't1' };
