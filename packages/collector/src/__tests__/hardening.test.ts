@@ -177,16 +177,30 @@ describe.each(BACKENDS)('hardening on %s', (name) => {
     expect(collector.app.server.requestTimeout).toBe(30_000);
   });
 
-  it('indexes sessions, and migrations stay idempotent', async () => {
+  it('indexes sessions (hash) and event time (BRIN), and migrations stay idempotent', async () => {
     const db = collector.database;
-    const { rows } = await db.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE tablename = 'events'");
-    expect(rows.map((r) => r.indexname)).toContain('events_project_session_idx');
+    const indexes = async () =>
+      (await db.query<{ indexname: string; indexdef: string }>("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'events' ORDER BY indexname")).rows;
+    const before = await indexes();
+    expect(before.map((r) => r.indexname)).toEqual(['events_pkey', 'events_project_received_idx', 'events_session_hash', 'events_timestamp_brin']);
+    expect(before.find((r) => r.indexname === 'events_session_hash')!.indexdef).toMatch(/USING hash \(session_id\)/);
+    expect(before.find((r) => r.indexname === 'events_timestamp_brin')!.indexdef).toMatch(/USING brin \("?timestamp"? timestamptz_minmax_multi_ops\)/);
     const versions = await db.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY version');
-    expect(versions.rows.map((r) => r.version)).toEqual(['0001', '0002', '0003', '0004']);
+    expect(versions.rows.map((r) => r.version)).toEqual(['0001', '0002', '0003', '0004', '0005']);
     // Run again: nothing applied; and the index script itself can run twice.
     expect(await migrate(db, await loadMigrations())).toEqual([]);
-    const session = (await loadMigrations()).find((m) => m.version === '0002')!;
-    await db.exec(session.sql);
+    const swap = (await loadMigrations()).find((m) => m.version === '0005')!;
+    await db.exec(swap.sql);
+    expect(await indexes()).toEqual(before);
+    // The planner can use both for the lookups they are for.
+    await db.exec('SET enable_seqscan = off');
+    try {
+      const plan = async (sql: string) => (await db.query<Record<string, string>>(`EXPLAIN ${sql}`)).rows.map((r) => Object.values(r)[0]).join('\n');
+      expect(await plan("SELECT 1 FROM events WHERE project_id = 'hard' AND session_id = 's-1'")).toContain('events_session_hash');
+      expect(await plan("SELECT count(*) FROM events WHERE timestamp >= now() - interval '1 day'")).toContain('events_timestamp_brin');
+    } finally {
+      await db.exec('RESET enable_seqscan');
+    }
   });
 
   it('deletes events past each project retention, in chunks, and keeps the rest', async () => {
