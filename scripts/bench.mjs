@@ -14,6 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { machineSpeed } from '../bench/lib/speed.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -40,7 +41,9 @@ const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${(totalme
 console.log(`Sightline benchmarks, ${new Date().toISOString()}, ${machine}`);
 console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}${loadavg()[0] > 1 ? '  (other work is running: figures will be noisy)' : ''}`);
 
-const results = { date: new Date().toISOString(), machine, quick: values.quick };
+const results = { date: new Date().toISOString(), machine, quick: values.quick, speed: { start: machineSpeed() } };
+const speedLine = (s) => `machine speed: ${s.toFixed(2)} ns per step of a fixed integer loop (lower is faster; compare absolute figures only between runs where this is close)`;
+console.log(speedLine(results.speed.start));
 const outDir = join(root, 'bench/.out');
 const log = (line) => console.log(line);
 let failed = false;
@@ -77,6 +80,7 @@ if (want('realtime')) {
 }
 
 // Tables again at the end, together, so they are easy to copy (also saved as bench/.out/summary-*.txt).
+results.speed.end = machineSpeed();
 console.log('\n== summary');
 const summary = [];
 const both = (line) => (console.log(line), summary.push(line));
@@ -86,6 +90,8 @@ if (results.realtime) (await import('../bench/realtime.bench.mjs')).printRealtim
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, `results-${results.date.replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify(results, (k, v) => (k === 'latencies' ? undefined : v), 2));
-writeFileSync(file.replace('results-', 'summary-').replace('.json', '.txt'), `${results.date}, ${machine}\n${summary.join('\n')}\n`);
+const speeds = `machine speed at start / end: ${results.speed.start.toFixed(2)} / ${results.speed.end.toFixed(2)} ns per loop step (lower is faster)`;
+console.log(speeds);
+writeFileSync(file.replace('results-', 'summary-').replace('.json', '.txt'), `${results.date}, ${machine}\n${speeds}\n${summary.join('\n')}\n`);
 console.log(`\nload average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; took ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${file.replace(root + '/', '')}`);
 process.exit(failed ? 1 : 0);
