@@ -42,7 +42,8 @@ console.log(`Sightline benchmarks, ${new Date().toISOString()}, ${machine}`);
 console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}${loadavg()[0] > 1 ? '  (other work is running: figures will be noisy)' : ''}`);
 
 const results = { date: new Date().toISOString(), machine, quick: values.quick, speed: { start: machineSpeed() } };
-const speedLine = (s) => `machine speed: ${s.toFixed(2)} ns per step of a fixed integer loop (lower is faster; compare absolute figures only between runs where this is close)`;
+const speedText = (s) => `${s.loop.toFixed(2)} ns per integer loop step, ${s.json.toFixed(2)} us per event of a JSON round trip`;
+const speedLine = (s) => `machine speed: ${speedText(s)} (lower is faster; compare absolute figures only between runs where both are close)`;
 console.log(speedLine(results.speed.start));
 const outDir = join(root, 'bench/.out');
 const log = (line) => console.log(line);
@@ -90,7 +91,7 @@ if (results.realtime) (await import('../bench/realtime.bench.mjs')).printRealtim
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, `results-${results.date.replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify(results, (k, v) => (k === 'latencies' ? undefined : v), 2));
-const speeds = `machine speed at start / end: ${results.speed.start.toFixed(2)} / ${results.speed.end.toFixed(2)} ns per loop step (lower is faster)`;
+const speeds = `machine speed at start: ${speedText(results.speed.start)}; at end: ${speedText(results.speed.end)} (lower is faster)`;
 console.log(speeds);
 writeFileSync(file.replace('results-', 'summary-').replace('.json', '.txt'), `${results.date}, ${machine}\n${speeds}\n${summary.join('\n')}\n`);
 console.log(`\nload average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; took ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${file.replace(root + '/', '')}`);
