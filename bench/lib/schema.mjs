@@ -83,9 +83,9 @@ export function rowMapper(columns, { projectId }) {
     if (c.dflt != null || c.nullable) { skipped.push(c.name); continue; }
     throw new Error(`cannot map NOT NULL column ${c.name} (${c.type}) without default`);
   }
-  // Text-typed timestamp columns still get ISO strings; jsonb gets JSON text.
-  // A NOT NULL jsonb column with a default ('{}') gets '{}' when the event lacks it, as the collector must.
-  const fill = cols.map((c) => (!c.nullable && c.type === 'jsonb' ? '{}' : null));
+  // Text-typed timestamp columns still get ISO strings; json/jsonb get JSON text.
+  // A NOT NULL json/jsonb column with a default ('{}') gets '{}' when the event lacks it, as the collector must.
+  const fill = cols.map((c) => (!c.nullable && (c.type === 'jsonb' || c.type === 'json') ? '{}' : null));
   return { cols, skipped, toRow: (e, r) => fns.map((f, i) => f(e, r) ?? fill[i]) };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventError, EventErrorCode } from './errors';
-import { isObject } from './json';
+import { deeperThan, isObject, MAX_JSON_DEPTH } from './json';
 import { LeanEvent, RawObject } from './leanBatch';
 
 /** The six event types of the Segment spec. */
@@ -47,7 +47,9 @@ const MAX_MESSAGE_ID = 128;
 // Date-time with a zone designator; without one the instant depends on the server's zone.
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$/;
 // PostgreSQL rejects NUL in text and jsonb, and unpaired surrogate escapes in
-// jsonb; JSON.stringify writes both as \u escapes, so look for an unescaped one.
+// jsonb. The payload columns are json, which would store them, but then no
+// query could cast a payload to jsonb: refused all the same (protocol 4.2).
+// JSON.stringify writes both as \u escapes, so look for an unescaped one.
 const BAD_JSON_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F])/;
 
 // What Date#toISOString writes, and so what most SDKs send (YYYY-MM-DDTHH:MM:SS.sssZ),
@@ -90,10 +92,13 @@ function optionalObject(value: unknown): Record<string, unknown> | undefined | f
 }
 
 // The JSON text of a properties/traits/context object, kept in the row: the
-// writer puts it into the statement as is, so it is serialised once.
-function jsonText(value: Record<string, unknown> | undefined): string | false {
+// writer puts it into the statement as is, so it is serialised once. `false`
+// for a string PostgreSQL refuses, `null` for nesting past MAX_JSON_DEPTH.
+function jsonText(value: Record<string, unknown> | undefined): string | false | null {
   if (value === undefined) return '{}';
+  // scanBatch leaves deeper bodies to JSON.parse, so a RawObject is never too deep.
   if (value instanceof RawObject) return value.badEscape ? false : value.text;
+  if (deeperThan(value, MAX_JSON_DEPTH)) return null;
   const text = JSON.stringify(value);
   // JSON.stringify writes \u only for control characters and lone surrogates:
   // rare, so the cheap test spares the regular expression for almost every payload.
@@ -242,6 +247,9 @@ export function validateEvent(input: unknown, ctx: ValidateContext): EventRow | 
   const propertiesText = jsonText(properties);
   const traitsText = jsonText(traits);
   const contextText = jsonText(context);
+  if (propertiesText === null || traitsText === null || contextText === null) {
+    return fail(ctx, reportedId, 'invalid_field', `properties, traits and context must not nest more than ${MAX_JSON_DEPTH} levels deep.`);
+  }
   if (propertiesText === false || traitsText === false || contextText === false) {
     return fail(ctx, reportedId, 'invalid_string', 'Strings must not contain NUL characters or unpaired surrogates.');
   }

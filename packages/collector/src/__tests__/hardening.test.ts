@@ -134,6 +134,23 @@ describe.each(BACKENDS)('hardening on %s', (name) => {
     expect((await post(`${url}/v1/batch`, null, { writeKey: project.writeKey, raw: withBom })).status).toBe(200);
   });
 
+  it('refuses properties nested past 1,000 levels with invalid_field and stores the rest of the batch', async () => {
+    // 16,000 levels fit in the 32 KB event limit and ran PostgreSQL's JSON parser out of stack: a 500 for the whole batch.
+    // Bodies are written by hand: JSON.stringify recurses and would run out of stack first.
+    const event = (name: string, member: string, levels: number) =>
+      JSON.stringify(trackEvent({ event: name, [member]: { list: 0 } })).replace('{"list":0}', `{"list":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`);
+    const compact = `{"batch":[${event('Deep OK', 'properties', 1000)},${event('Too Deep', 'properties', 1001)},${event('Far Too Deep', 'context', 16_000)}]}`;
+    // A line break sends the body the JSON.parse way, which must count the same.
+    for (const [label, body, accepted] of [['compact', compact, 1], ['JSON.parse path', compact.replace('[', '[\n'), 0]] as const) {
+      const answer = await post(`${url}/v1/batch`, null, { writeKey: project.writeKey, raw: body });
+      expect(answer, label).toMatchObject({ status: 400, body: { accepted, duplicates: 1 - accepted, error: { code: 'invalid_events' } } });
+      const details = (answer.body as { error: { details: Array<{ index: number; code: string }> } }).error.details;
+      expect(details.map((d) => [d.index, d.code]), label).toEqual([[1, 'invalid_field'], [2, 'invalid_field']]);
+    }
+    const stored = (await recent(url, project.readToken, 20)).body as { events: Array<{ event: string }> };
+    expect(stored.events.filter((e) => e.event === 'Deep OK')).toHaveLength(1);
+  });
+
   it('answers 401 and 429 for a header key before the body is uploaded', async () => {
     expect(await partialUpload(url, { authorization: basic('unknown-key') })).toBe(401);
     expect(await partialUpload(url, { authorization: 'Token abc' })).toBe(401);
@@ -177,6 +194,27 @@ describe.each(BACKENDS)('hardening on %s', (name) => {
     expect(collector.app.server.requestTimeout).toBe(30_000);
   });
 
+  it('stores properties, traits and context as json, in the order the client sent', async () => {
+    const db = collector.database;
+    const types = await db.query<{ column_name: string; data_type: string }>(
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'events' AND column_name IN ('properties', 'traits', 'context') ORDER BY column_name",
+    );
+    expect(types.rows).toEqual([
+      { column_name: 'context', data_type: 'json' },
+      { column_name: 'properties', data_type: 'json' },
+      { column_name: 'traits', data_type: 'json' },
+    ]);
+    const event = trackEvent({ event: 'Key Order', properties: { zeta: 1, alpha: { z: true, a: [2, 1] }, mid: 'x' } });
+    // Both write paths: COPY for a new event, the deduplicating INSERT when the group holds a stored one.
+    const again = trackEvent({ event: 'Key Order', properties: { zeta: 2, alpha: 0, mid: 'y' } });
+    expect((await post(`${url}/v1/batch`, { batch: [event] }, { writeKey: project.writeKey })).status).toBe(200);
+    expect((await post(`${url}/v1/batch`, { batch: [event, again] }, { writeKey: project.writeKey })).body).toEqual({ accepted: 1, duplicates: 1 });
+    const stored = (await recent(url, project.readToken, 5)).body as { events: Array<{ event: string; properties: Record<string, unknown> }> };
+    const keys = stored.events.filter((e) => e.event === 'Key Order').map((e) => [Object.keys(e.properties), Object.keys(e.properties['alpha'] as object)]);
+    // jsonb would have given mid, zeta, alpha (shorter keys first) and a before z.
+    expect(keys).toEqual([[['zeta', 'alpha', 'mid'], []], [['zeta', 'alpha', 'mid'], ['z', 'a']]]);
+  });
+
   it('indexes sessions (hash) and event time (BRIN), and migrations stay idempotent', async () => {
     const db = collector.database;
     const indexes = async () =>
@@ -186,7 +224,7 @@ describe.each(BACKENDS)('hardening on %s', (name) => {
     expect(before.find((r) => r.indexname === 'events_session_hash')!.indexdef).toMatch(/USING hash \(session_id\)/);
     expect(before.find((r) => r.indexname === 'events_timestamp_brin')!.indexdef).toMatch(/USING brin \("?timestamp"? timestamptz_minmax_multi_ops\)/);
     const versions = await db.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY version');
-    expect(versions.rows.map((r) => r.version)).toEqual(['0001', '0002', '0003', '0004', '0005']);
+    expect(versions.rows.map((r) => r.version)).toEqual(['0001', '0002', '0003', '0004', '0005', '0006']);
     // Run again: nothing applied; and the index script itself can run twice.
     expect(await migrate(db, await loadMigrations())).toEqual([]);
     const swap = (await loadMigrations()).find((m) => m.version === '0005')!;

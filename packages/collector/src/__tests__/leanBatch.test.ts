@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBody } from '../decodeBody';
+import { MAX_JSON_DEPTH } from '../json';
 import { LeanEvent, RawObject, scanBatch } from '../leanBatch';
 import { isEventError, validateEvent, type EventRow } from '../validateEvent';
 import type { EventError } from '../errors';
@@ -108,6 +109,19 @@ describe('scanBatch', () => {
       expect(() => JSON.parse(text), text).not.toThrow();
     }
     expect(scanBatch(`{"batch":${'['.repeat(100_000)}${']'.repeat(100_000)}}`)).toBeNull();
+  });
+
+  it('reads nesting up to the limit itself and leaves deeper bodies to JSON.parse, where validation counts exactly', async () => {
+    // properties at `levels` deep: the object is level 1, each array one more.
+    const batch = (levels: number) => `{"batch":[{"type":"track","event":"E","anonymousId":"a","properties":{"x":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}}]}`;
+    expect(scanBatch(batch(MAX_JSON_DEPTH - 1))).not.toBeNull();
+    expect(scanBatch(batch(MAX_JSON_DEPTH))).toBeNull();
+    const codes = await Promise.all([MAX_JSON_DEPTH - 1, MAX_JSON_DEPTH, MAX_JSON_DEPTH + 1].map(async (levels) => {
+      const { value } = await decodeBody(Buffer.from(batch(levels)), undefined, 1 << 20, true);
+      const result = validateEvent((value as { batch: unknown[] }).batch[0], ctx(0));
+      return isEventError(result) ? result.code : 'ok';
+    }));
+    expect(codes).toEqual(['ok', 'ok', 'invalid_field']);
   });
 
   it('agrees with JSON.parse on thousands of mutated bodies', () => {
