@@ -16,6 +16,8 @@ export async function buildCollectorCopy({ root, name = 'collector', writer } = 
   mkdirSync(dir, { recursive: true });
   cpSync(join(pkg, 'src'), join(dir, 'src'), { recursive: true, filter: (p) => !p.includes('__tests__') });
   cpSync(join(pkg, 'migrations'), join(dir, 'migrations'), { recursive: true });
+  // The PGlite worker (plain JavaScript, loaded next to migrations/), where the tree has one.
+  if (existsSync(join(pkg, 'worker'))) cpSync(join(pkg, 'worker'), join(dir, 'worker'), { recursive: true });
   writeFileSync(join(dir, 'package.json'), readFileSync(join(pkg, 'package.json')));
   // Dependencies resolve from the copy exactly as from the package.
   symlinkSync(join(pkg, 'node_modules'), join(dir, 'node_modules'), 'dir');

@@ -130,7 +130,7 @@ export async function pgliteLimit({ root, events, runs = 1, inMemory = false, lo
   const recSql = `INSERT INTO ${T} (${colList}) SELECT ${cols.map((c) => `x.${ident(c.name)}`).join(', ')} FROM jsonb_to_recordset($1::jsonb) AS x(${cols.map((c) => `${ident(c.name)} ${pgType(c)}`).join(', ')}) ON CONFLICT DO NOTHING`;
   const recParams = [];
   for (let i = 0; i < rows.length; i += 500) {
-    recParams.push(JSON.stringify(rows.slice(i, i + 500).map((r) => Object.fromEntries(cols.map((c, j) => [c.name, cols[j].type === 'jsonb' && r[j] != null ? JSON.parse(r[j]) : r[j]])))));
+    recParams.push(JSON.stringify(rows.slice(i, i + 500).map((r) => Object.fromEntries(cols.map((c, j) => [c.name, (cols[j].type === 'jsonb' || cols[j].type === 'json') && r[j] != null ? JSON.parse(r[j]) : r[j]])))));
   }
   const plans = {
     'COPY FROM /dev/blob (5k rows)': async () => { for (const blob of copyChunks) await db.query(`COPY ${T} (${colList}) FROM '/dev/blob'`, [], { blob }); },

@@ -106,7 +106,23 @@ await c.close();`,
     );
     const out = sh('node', ['collector.mjs'], app).trim().split('\n').at(-1);
     expect(out).toMatch(/^200 .*"accepted":1/);
-  }, 60_000);
+    // The CommonJS build finds the PGlite worker (worker/, shipped next to dist/) as well.
+    writeFileSync(
+      join(app, 'collector.cjs'),
+      `const { createCollector } = require('@sightline/collector');
+const { mkdtempSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+(async () => {
+  const c = await createCollector({ port: 0, dataDir: mkdtempSync(join(tmpdir(), 'pack-db-')), writeKey: 'wk', readToken: 'rt' });
+  const url = await c.listen();
+  const res = await fetch(url + '/v1/events/recent', { headers: { authorization: 'Bearer rt' } });
+  console.log(res.status, (await res.json()).events.length);
+  await c.close();
+})();`,
+    );
+    expect(sh('node', ['collector.cjs'], app).trim().split('\n').at(-1)).toBe('200 0');
+  }, 90_000);
 
   it("imports @sightline/react as ESM and CommonJS, with its 'use client' directive and one copy of core; a server render tracks nothing", () => {
     const pkg = join(app, 'node_modules/@sightline/react');
