@@ -30,7 +30,8 @@ export async function ingestMicro({ root, batches, log = console.log }) {
   const { validateEvent } = await import(pathToFileURL(join(src, 'validateEvent.ts')).href);
   const { decodeBody } = await import(pathToFileURL(join(src, 'decodeBody.ts')).href);
   // The COPY writer (decision 0007); absent in older trees.
-  const { copyRows } = await import(pathToFileURL(join(src, 'copyText.ts')).href).catch(() => ({}));
+  // copyText.ts before binary COPY, copyRows.ts since.
+  const { copyRows } = await import(pathToFileURL(join(src, 'copyRows.ts')).href).catch(() => import(pathToFileURL(join(src, 'copyText.ts')).href)).catch(() => ({}));
   const req = createRequire(join(root, 'packages/collector/package.json'));
   const { prepareValue } = req('pg/lib/utils.js');
 
@@ -75,7 +76,7 @@ export async function ingestMicro({ root, batches, log = console.log }) {
     const perRequest = parsed.map((_, k) => rows.slice(k * perReq, (k + 1) * perReq));
     // copyRows gives a Buffer since the lean path; before, a string still to encode.
     const bytesOf = (c) => c.data ?? Buffer.from(c.text);
-    steps.push([`writer: COPY data of the rows, UTF-8 (copyRows, ${n} rows)`, time(() => { for (const r of perRequest) bytesOf(copyRows('p', receivedAt, r)); }) / n]);
+    steps.push([`writer: COPY data of the rows (copyRows, ${n} rows)`, time(() => { for (const r of perRequest) bytesOf(copyRows('p', receivedAt, r)); }) / n]);
   }
   steps.push(['for scale: JSON.stringify of the parsed event', time(() => { for (const e of parsed[0].batch) JSON.stringify(e); }) / perReq]);
   log('');

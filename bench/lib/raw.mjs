@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { cpuSnapshot, cpuDelta } from './cpu.mjs';
-import { loadMigrations, describeEvents, rowMapper, copyLine, pgType, ident } from './schema.mjs';
+import { loadMigrations, describeEvents, rowMapper, copyLine, copyTuple, binaryCopyable, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, pgType, ident } from './schema.mjs';
 
 export async function loadPGlite(root) {
   const req = createRequire(join(root, 'packages/collector/package.json'));
@@ -65,19 +65,24 @@ export async function pgCopyLimit({ root, adminUrl, events, connections = 2, run
   const q = async (s, p) => (await setup.query(s, p)).rows;
   const { table, cols, skipped, rows } = await prepareRows(q, root, events);
   log(`  raw table ${table}: ${cols.length} columns written (${cols.map((c) => c.name).join(', ')}); left to defaults: ${skipped.join(', ') || 'none'}`);
-  // Pre-encode: one COPY text buffer per connection, in 1 MB chunks.
+  // Binary COPY, as the collector sends, when the columns allow it; else text.
+  const binary = binaryCopyable(cols);
+  log(`  COPY format: ${binary ? 'binary' : 'text'}`);
+  // Pre-encode: one COPY buffer per connection, in 1 MB chunks.
   const parts = Array.from({ length: connections }, () => []);
-  rows.forEach((r, i) => parts[i % connections].push(copyLine(r)));
-  const chunks = parts.map((lines) => {
-    const out = [];
-    let cur = '';
-    for (const l of lines) { cur += l; if (cur.length > 1 << 20) { out.push(Buffer.from(cur)); cur = ''; } }
-    if (cur) out.push(Buffer.from(cur));
+  rows.forEach((r, i) => parts[i % connections].push(binary ? copyTuple(r, cols) : Buffer.from(copyLine(r))));
+  const chunks = parts.map((encoded) => {
+    const out = binary ? [COPY_BINARY_HEADER] : [];
+    let cur = [];
+    let size = 0;
+    for (const b of encoded) { cur.push(b); size += b.length; if (size > 1 << 20) { out.push(Buffer.concat(cur)); cur = []; size = 0; } }
+    if (cur.length) out.push(Buffer.concat(cur));
+    if (binary) out.push(COPY_BINARY_TRAILER);
     return out;
   });
   const clients = [];
   for (let i = 0; i < connections; i++) { const c = new pg.Client(url); await c.connect(); clients.push(c); }
-  const copySql = `COPY ${ident(table)} (${cols.map((c) => ident(c.name)).join(', ')}) FROM STDIN`;
+  const copySql = `COPY ${ident(table)} (${cols.map((c) => ident(c.name)).join(', ')}) FROM STDIN${binary ? ' (FORMAT binary)' : ''}`;
   let best = 0;
   let bestCpu;
   let stored = 0;
@@ -116,9 +121,11 @@ export async function pgliteLimit({ root, events, runs = 1, inMemory = false, lo
   const cpus = {};
   const count = async () => Number((await db.query(`SELECT count(*)::int AS n FROM ${T}`)).rows[0].n);
 
-  // 1. COPY from a Blob, 5,000 rows per COPY.
+  // 1. COPY from a Blob, 5,000 rows per COPY: text, and binary (as the collector sends) where the columns allow.
   const copyChunks = [];
   for (let i = 0; i < rows.length; i += 5000) copyChunks.push(new Blob([rows.slice(i, i + 5000).map(copyLine).join('')]));
+  const binaryChunks = [];
+  if (binaryCopyable(cols)) for (let i = 0; i < rows.length; i += 5000) binaryChunks.push(new Blob([COPY_BINARY_HEADER, ...rows.slice(i, i + 5000).map((r) => copyTuple(r, cols)), COPY_BINARY_TRAILER]));
   // 2. unnest: one statement per 500 rows, one array parameter per column.
   const unnestSql = `INSERT INTO ${T} (${colList}) SELECT * FROM unnest(${cols.map((c, i) => `$${i + 1}::${pgType(c)}[]`).join(', ')}) ON CONFLICT DO NOTHING`;
   const unnestParams = [];
@@ -134,6 +141,7 @@ export async function pgliteLimit({ root, events, runs = 1, inMemory = false, lo
   }
   const plans = {
     'COPY FROM /dev/blob (5k rows)': async () => { for (const blob of copyChunks) await db.query(`COPY ${T} (${colList}) FROM '/dev/blob'`, [], { blob }); },
+    ...(binaryChunks.length ? { 'COPY binary FROM /dev/blob (5k rows)': async () => { for (const blob of binaryChunks) await db.query(`COPY ${T} (${colList}) FROM '/dev/blob' (FORMAT binary)`, [], { blob }); } } : {}),
     'INSERT unnest (500 rows/stmt)': async () => { for (const p of unnestParams) await db.query(unnestSql, p); },
     'INSERT jsonb_to_recordset (500/stmt)': async () => { for (const p of recParams) await db.query(recSql, [p]); },
   };

@@ -290,7 +290,9 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     }
     db = opened;
     writer = createEventWriter(opened, {
-      maxRows: options.writer?.maxRows,
+      // On a server, groups small enough that the database and the parsing of the next requests
+      // both stay busy (decision 0017); PGlite runs one statement at a time and gains from fewer.
+      maxRows: options.writer?.maxRows ?? (opened.kind === 'postgres' ? 1500 : 5000),
       // A server runs statements in parallel; PGlite would only queue them.
       concurrency: options.writer?.concurrency ?? (opened.kind === 'postgres' ? 2 : 1),
       // Live `events` and `metrics:*` subscribers get what was stored; nothing is built while nobody watches.

@@ -13,8 +13,9 @@ export interface Queryable {
   /** Run a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
   /**
-   * Load `chunks`, whole rows in COPY's text format (UTF-8), into `table (columns)`:
-   * all rows or none. Optional: without it the event writer stores with `query` alone.
+   * Load `chunks`, whole tuples of binary COPY (header and trailer left out: the
+   * implementation adds them), into `table (columns)`: all rows or none.
+   * Optional: without it the event writer stores with `query` alone.
    */
   copyIn?(table: string, columns: readonly string[], chunks: readonly Buffer[]): Promise<void>;
 }

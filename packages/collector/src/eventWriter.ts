@@ -1,4 +1,4 @@
-import { EVENT_COLUMNS, copyRows, type CopyRows } from './copyText';
+import { EVENT_COLUMNS, copyRows, type CopyRows } from './copyRows';
 import type { Queryable } from './database';
 import { INSERT_EVENTS_SQL, eventRecord } from './eventRecords';
 import type { EventRow } from './validateEvent';
@@ -8,7 +8,7 @@ export interface EventWriterOptions {
   /**
    * Most rows in one statement. Requests that arrive while a statement runs are
    * grouped into the next one, up to this many rows.
-   * @default 5000
+   * @default 5000 (the collector passes 1,500 on PostgreSQL, see decision 0017)
    */
   maxRows?: number | undefined;
   /**

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { COPY_HEADER, COPY_TRAILER } from './copyRows';
 
 const COPY_DATA = 0x64; // 'd'
 const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]); // 'c', length 4
@@ -22,7 +23,7 @@ class CopyIn implements pg.Submittable {
   submit(connection: pg.Connection): void {
     connection.query(this.sql);
     // One CopyData message per chunk: each holds whole rows, which the protocol does not even require.
-    for (const chunk of this.chunks) {
+    for (const chunk of [COPY_HEADER, ...this.chunks, COPY_TRAILER]) {
       const header = Buffer.allocUnsafe(5);
       header[0] = COPY_DATA;
       header.writeUInt32BE(chunk.length + 4, 1);
@@ -46,10 +47,10 @@ class CopyIn implements pg.Submittable {
   }
 }
 
-/** Run `COPY table (columns) FROM STDIN` with `chunks` (COPY text format, UTF-8) on `client`; resolves once committed. */
+/** Run `COPY table (columns) FROM STDIN` with `chunks` (binary COPY tuples, see copyRows) on `client`; resolves once committed. */
 export function pgCopyIn(client: pg.ClientBase, table: string, columns: readonly string[], chunks: readonly Buffer[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const sql = `COPY ${table} (${columns.join(', ')}) FROM STDIN`;
+    const sql = `COPY ${table} (${columns.join(', ')}) FROM STDIN (FORMAT binary)`;
     client.query(new CopyIn(sql, chunks, (error) => (error ? reject(error) : resolve())));
   });
 }

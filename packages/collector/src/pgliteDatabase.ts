@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
+import { COPY_HEADER, COPY_TRAILER } from './copyRows';
 import type { Database, QueryResult, Queryable, Row } from './database';
 
 /** How {@link openPgliteDatabase} runs the engine. */
@@ -24,7 +25,9 @@ export async function openPgliteDatabase(dataDir: string, options: PgliteOptions
 }
 
 // A COPY's data, as PGlite reads it: from the blob passed along, under this name.
-const copySql = (table: string, columns: readonly string[]) => `COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`;
+const copySql = (table: string, columns: readonly string[]) => `COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' (FORMAT binary)`;
+// Binary COPY tuples (see copyRows) with the header and trailer around them.
+const copyData = (chunks: readonly Buffer[]): Buffer[] => [COPY_HEADER, ...chunks, COPY_TRAILER];
 
 async function openInThread(dataDir: string): Promise<Database> {
   await mkdir(dataDir, { recursive: true });
@@ -40,7 +43,7 @@ async function openInThread(dataDir: string): Promise<Database> {
       await q.exec(sql);
     },
     async copyIn(table: string, columns: readonly string[], chunks: readonly Buffer[]): Promise<void> {
-      await q.query(copySql(table, columns), [], { blob: new Blob([...chunks] as BlobPart[]) });
+      await q.query(copySql(table, columns), [], { blob: new Blob(copyData(chunks) as BlobPart[]) });
     },
   });
   const root = wrap(pg);
@@ -127,7 +130,7 @@ async function openOnWorker(dataDir: string): Promise<Database> {
     },
     async copyIn(table: string, columns: readonly string[], chunks: readonly Buffer[]): Promise<void> {
       // Copied to the worker, not transferred: the writer may send the same chunks again alone.
-      await call({ op: 'query', sql: copySql(table, columns), params: [], tx, blob: chunks });
+      await call({ op: 'query', sql: copySql(table, columns), params: [], tx, blob: copyData(chunks) });
     },
   });
   const root = queryable(undefined);

@@ -83,6 +83,34 @@ export function eventRow(overrides: Partial<EventRow> = {}): EventRow {
   };
 }
 
+/** Binary COPY tuples of text fields (null for NULL), without header and trailer, as `copyIn` takes them. */
+export function copyTuples(rows: ReadonlyArray<ReadonlyArray<string | null>>): Buffer {
+  const parts: Buffer[] = [];
+  for (const fields of rows) {
+    const count = Buffer.alloc(2);
+    count.writeInt16BE(fields.length);
+    parts.push(count);
+    for (const field of fields) {
+      const bytes = field === null ? Buffer.alloc(0) : Buffer.from(field);
+      const length = Buffer.alloc(4);
+      length.writeInt32BE(field === null ? -1 : bytes.length);
+      parts.push(length, bytes);
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+/** How many tuples binary COPY data holds (no header or trailer). */
+export function countTuples(data: Buffer): number {
+  let tuples = 0;
+  for (let at = 0; at < data.length; tuples++) {
+    const fields = data.readInt16BE(at);
+    at += 2;
+    for (let i = 0; i < fields; i++) at += 4 + Math.max(0, data.readInt32BE(at));
+  }
+  return tuples;
+}
+
 /** Start a collector on a random port with quiet logs and no rate limit unless asked. */
 export function startTestCollector(backend: TestBackend, options: CollectorOptions = {}): Promise<Collector> {
   return startCollector({ port: 0, logLevel: 'warn', rateLimit: false, ...backend.storage(), ...options });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../database';
 import { openPgliteDatabase } from '../pgliteDatabase';
+import { copyTuples } from './helpers';
 
 describe.each([true, false])('PGlite database (thread: %s)', (thread) => {
   let dir: string;
@@ -27,8 +28,10 @@ describe.each([true, false])('PGlite database (thread: %s)', (thread) => {
   });
 
   it('copies rows in, all or none', async () => {
-    await db.copyIn!('t', ['id', 'note'], [Buffer.from('10\tten\n11\televen\n'), Buffer.from('12\ttwelve\n')]);
-    await expect(db.copyIn!('t', ['id', 'note'], [Buffer.from('13\tthirteen\n10\tagain\n')])).rejects.toMatchObject({ code: '23505' });
+    // Binary COPY sends an int as 4 bytes; note is text.
+    const int = (n: number) => String.fromCharCode(0, 0, 0, n);
+    await db.copyIn!('t', ['id', 'note'], [copyTuples([[int(10), 'ten'], [int(11), 'eleven']]), copyTuples([[int(12), 'twelve']])]);
+    await expect(db.copyIn!('t', ['id', 'note'], [copyTuples([[int(13), 'thirteen'], [int(10), 'again']])])).rejects.toMatchObject({ code: '23505' });
     const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM t WHERE id >= 10');
     expect(rows[0]!.n).toBe(3);
   });
