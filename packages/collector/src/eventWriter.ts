@@ -34,7 +34,10 @@ export interface WriteResult {
 
 /** Writes events, grouping concurrent requests into few statements. */
 export interface EventWriter {
-  /** Store `rows` for `projectId`; resolves once they are durable. */
+  /**
+   * Store `rows` for `projectId`; resolves once they are durable. `receivedAt` and the rows'
+   * timestamps are ISO 8601 with a zone (as validateEvent makes them); anything else rejects.
+   */
   write(projectId: string, receivedAt: string, rows: readonly EventRow[]): Promise<WriteResult>;
   /** Resolves when every write accepted so far has finished. */
   drain(): Promise<void>;
@@ -46,7 +49,7 @@ interface Job {
   rows: readonly EventRow[];
   /** Rough size in the statement, see {@link charsOf}. */
   chars: number;
-  /** The rows as COPY text, built as the request arrives; null when the database has no COPY. */
+  /** The rows as binary COPY tuples, built as the request arrives; null when the database has no COPY. */
   copy: CopyRows | null;
   accepted: number;
   /** The rows this request stored (new ones only), for `onStored`. */
@@ -60,8 +63,9 @@ const UNIQUE_VIOLATION = '23505';
 
 /**
  * Most JSON text in one statement, in UTF-16 units (at most 3 UTF-8 bytes
- * each, so under 192 MiB). A jsonb value is limited to 256 MiB; 5,000 large
- * events could otherwise come near it. A single request larger than this still
+ * each, so under 192 MiB). The deduplicating INSERT sends a group as one json
+ * parameter, and a PostgreSQL value is limited to 1 GB (jsonb, which it was
+ * once, to 256 MiB); 5,000 large events could otherwise come near it. A single request larger than this still
  * goes, alone (its body is bounded by maxBatchBytes).
  */
 const MAX_GROUP_CHARS = 64 * 1024 * 1024;
@@ -157,9 +161,9 @@ export function createEventWriter(db: Queryable, options: EventWriterOptions = {
   }
 
   /**
-   * COPY the group's rows, the cheapest way into PostgreSQL: a little over
-   * half the server's CPU per row of the INSERT below, which first parses
-   * every row again as jsonb (docs/decisions/0007). COPY cannot skip a stored
+   * COPY the group's rows (binary, decision 0017), the cheapest way into
+   * PostgreSQL: well under the server's CPU per row of the INSERT below, which
+   * first extracts every row from one json parameter (docs/decisions/0007). COPY cannot skip a stored
    * key, nor one repeated across the group's requests: it then fails whole
    * (false here) and the group goes through the INSERT instead. Rare: only
    * resent events do that.

@@ -4,8 +4,8 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * How deep properties, traits and context may nest objects and arrays, the
- * object itself being level 1 (protocol 2.1). PostgreSQL's JSON parser runs
+ * How deep any member of an event may nest objects and arrays, the member's
+ * value being level 1 (protocol 2.3). PostgreSQL's JSON parser runs
  * out of stack at some 15,000 levels, which a 32 KB event can reach; real
  * payloads stay within ten.
  */

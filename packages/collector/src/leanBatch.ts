@@ -75,11 +75,12 @@ const enum Member {
   Context,
 }
 
-const MEMBERS: Readonly<Record<string, Member>> = {
+// No prototype: an escaped key such as "\u005f_proto__" or "toString" must find nothing.
+const MEMBERS: Readonly<Record<string, Member>> = Object.assign(Object.create(null) as Record<string, Member>, {
   messageId: Member.Value, type: Member.Value, event: Member.Value, name: Member.Value, userId: Member.Value,
   anonymousId: Member.Value, groupId: Member.Value, previousId: Member.Value, timestamp: Member.Value, sentAt: Member.Value,
   properties: Member.Raw, traits: Member.Raw, context: Member.Context,
-};
+});
 
 /** The name of the key whose quotes are at `from` and `to - 1`, when it holds no escape and the collector reads it; else ''. */
 function memberName(s: string, from: number, to: number): string {
@@ -108,9 +109,10 @@ let badEscape = false;
 let value: unknown;
 // The closing characters of the containers skip() is in.
 const closers: number[] = [];
-// Deepest nesting skip() takes: one level below MAX_JSON_DEPTH, as it starts at most one level into
-// properties, traits or context. A deeper body goes the JSON.parse way, where validateEvent counts
-// exactly (and refuses what PostgreSQL's parser would run out of stack on).
+// Deepest nesting skip() takes: one level below MAX_JSON_DEPTH. It starts at a member's value
+// (properties, traits, any member nobody reads) or one level into context, so what it takes is
+// always within the limit. A deeper body goes the JSON.parse way, where validateEvent counts
+// exactly (and refuses what PostgreSQL's parser, or JSON.stringify, would run out of stack on).
 const MAX_SKIP_DEPTH = MAX_JSON_DEPTH - 1;
 
 /** The reader met text that is not JSON; scanBatch then returns null. */

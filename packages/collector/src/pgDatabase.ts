@@ -78,9 +78,7 @@ export async function openPgDatabase(url: string, options: PgDatabaseOptions = {
 
   return {
     kind: 'postgres',
-    query: root.query,
-    exec: root.exec,
-    copyIn: root.copyIn,
+    ...root,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       // A client whose ROLLBACK failed may sit in an aborted transaction:

@@ -50,9 +50,7 @@ async function openInThread(dataDir: string): Promise<Database> {
 
   return {
     kind: 'pglite',
-    query: root.query,
-    exec: root.exec,
-    copyIn: root.copyIn,
+    ...root,
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
     close() {
       closed ??= pg.close();
@@ -77,6 +75,9 @@ function revive(fields: Record<string, unknown> & { message: string }): Error {
   return Object.assign(new Error(message), rest);
 }
 
+// How long close() lets PGlite finish and close before the thread is stopped.
+const CLOSE_TIMEOUT_MS = 5_000;
+
 async function openOnWorker(dataDir: string): Promise<Database> {
   // Next to migrations/: one level up from both src/ and dist/.
   const worker = new Worker(new URL('../worker/pglite-worker.mjs', import.meta.url), { workerData: { dataDir } });
@@ -91,16 +92,21 @@ async function openOnWorker(dataDir: string): Promise<Database> {
     pending.clear();
   };
 
-  await new Promise<void>((resolve, reject) => {
-    const onStart = (answer: Answer) => {
-      worker.off('message', onStart);
-      if (answer.failed) reject(revive(answer.failed));
-      else resolve();
-    };
-    worker.on('message', onStart);
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`The PGlite worker exited (code ${code}) while opening ${dataDir}.`)));
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onStart = (answer: Answer) => {
+        worker.off('message', onStart);
+        if (answer.failed) reject(revive(answer.failed));
+        else resolve();
+      };
+      worker.on('message', onStart);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`The PGlite worker exited (code ${code}) while opening ${dataDir}.`)));
+    });
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
   worker.on('message', (answer: Answer) => {
     const waiting = answer.id === undefined ? undefined : pending.get(answer.id);
     if (!waiting) return;
@@ -111,12 +117,18 @@ async function openOnWorker(dataDir: string): Promise<Database> {
   worker.on('error', (error) => failAll(error));
   worker.on('exit', (code) => failAll(new Error(`The PGlite worker exited (code ${code}).`)));
 
-  function call(message: Record<string, unknown>): Promise<Answer> {
+  function call(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Answer> {
     if (gone) return Promise.reject(gone);
     const id = nextId++;
     return new Promise<Answer>((resolve, reject) => {
       pending.set(id, { resolve, reject });
-      worker.postMessage({ ...message, id });
+      try {
+        worker.postMessage({ ...message, id }, transfer);
+      } catch (error) {
+        // A parameter structured clone cannot copy.
+        pending.delete(id);
+        reject(error);
+      }
     });
   }
 
@@ -129,17 +141,23 @@ async function openOnWorker(dataDir: string): Promise<Database> {
       await call({ op: 'exec', sql, tx });
     },
     async copyIn(table: string, columns: readonly string[], chunks: readonly Buffer[]): Promise<void> {
-      // Copied to the worker, not transferred: the writer may send the same chunks again alone.
-      await call({ op: 'query', sql: copySql(table, columns), params: [], tx, blob: copyData(chunks) });
+      // One exact copy, handed over (transferred): structured clone would copy each Buffer's whole
+      // underlying memory, and the writer keeps its chunks to send them again alone if need be.
+      const parts = copyData(chunks);
+      const data = new Uint8Array(parts.reduce((bytes, part) => bytes + part.length, 0));
+      let at = 0;
+      for (const part of parts) {
+        data.set(part, at);
+        at += part.length;
+      }
+      await call({ op: 'query', sql: copySql(table, columns), params: [], tx, blob: [data] }, [data.buffer]);
     },
   });
   const root = queryable(undefined);
 
   return {
     kind: 'pglite',
-    query: root.query,
-    exec: root.exec,
-    copyIn: root.copyIn,
+    ...root,
     async transaction(fn) {
       const { tx } = await call({ op: 'begin' });
       let result;
@@ -154,7 +172,11 @@ async function openOnWorker(dataDir: string): Promise<Database> {
     },
     close() {
       closed ??= (async () => {
-        if (!gone) await call({ op: 'close' }).catch(() => {});
+        // PGlite closes once the statement in progress ends; a stuck one must not hold shutdown.
+        let timer: NodeJS.Timeout | undefined;
+        const stuck = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)));
+        if (!gone) await Promise.race([call({ op: 'close' }).catch(() => {}), stuck]);
+        clearTimeout(timer);
         gone ??= new Error('The PGlite database is closed.');
         await worker.terminate();
       })();

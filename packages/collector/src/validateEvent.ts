@@ -143,6 +143,19 @@ function eventBytes(raw: Record<string, unknown>, properties: string, traits: st
   return bytes;
 }
 
+/**
+ * Whether a member other than properties, traits and context (jsonText checks those) nests past
+ * MAX_JSON_DEPTH: the size check would serialise it, and JSON.stringify recurses. A LeanEvent
+ * never does: scanBatch leaves such bodies to JSON.parse.
+ */
+function deepMember(raw: Record<string, unknown>): boolean {
+  if (raw instanceof LeanEvent) return false;
+  for (const key in raw) {
+    if (key !== 'properties' && key !== 'traits' && key !== 'context' && deeperThan(raw[key], MAX_JSON_DEPTH)) return true;
+  }
+  return false;
+}
+
 function textOf(raw: Record<string, unknown>, key: string, properties: string, traits: string, context: string): string {
   const value = raw[key];
   return key === 'properties' ? properties
@@ -247,8 +260,8 @@ export function validateEvent(input: unknown, ctx: ValidateContext): EventRow | 
   const propertiesText = jsonText(properties);
   const traitsText = jsonText(traits);
   const contextText = jsonText(context);
-  if (propertiesText === null || traitsText === null || contextText === null) {
-    return fail(ctx, reportedId, 'invalid_field', `properties, traits and context must not nest more than ${MAX_JSON_DEPTH} levels deep.`);
+  if (propertiesText === null || traitsText === null || contextText === null || deepMember(input)) {
+    return fail(ctx, reportedId, 'invalid_field', `No member of an event may nest objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`);
   }
   if (propertiesText === false || traitsText === false || contextText === false) {
     return fail(ctx, reportedId, 'invalid_string', 'Strings must not contain NUL characters or unpaired surrogates.');

@@ -73,6 +73,11 @@ describe('copyRows', () => {
     expect(COPY_TRAILER.readInt16BE(0)).toBe(-1);
   });
 
+  it('throws on a timestamp that is not ISO 8601, rather than store another instant', () => {
+    expect(() => copyRows('p', 'now', [row()])).toThrow(/ISO 8601/);
+    expect(() => copyRows('p', '2026-01-02T00:00:00.000Z', [row({ timestamp: 'yesterday' })])).toThrow(/"yesterday"/);
+  });
+
   it('keeps the first of a messageId repeated within the request', () => {
     const { data, rows } = copyRows('p', '2026-01-02T00:00:00.000Z', [row({ messageId: 'x', event: '1' }), row({ messageId: 'x', event: '2' }), row({ messageId: 'y' })]);
     expect(rows.map((r) => [r.messageId, r.event])).toEqual([
