@@ -14,6 +14,11 @@ export const COPY_HEADER = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a
 /** A field count of -1: the end of binary COPY data. */
 export const COPY_TRAILER = Buffer.from([0xff, 0xff]);
 
+/** A group's tuples as whole binary COPY data: {@link COPY_HEADER}, the tuples, {@link COPY_TRAILER}. */
+export function copyData(tuples: readonly Buffer[]): Buffer[] {
+  return [COPY_HEADER, ...tuples, COPY_TRAILER];
+}
+
 /** A request's rows as binary COPY tuples, and the rows it holds. */
 export interface CopyRows {
   /** The tuples, without {@link COPY_HEADER} and {@link COPY_TRAILER} (the connection adds them around a group). */

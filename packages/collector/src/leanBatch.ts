@@ -82,19 +82,15 @@ const MEMBERS: Readonly<Record<string, Member>> = Object.assign(Object.create(nu
   properties: Member.Raw, traits: Member.Raw, context: Member.Context,
 });
 
+// MEMBERS' names by length, so that a key is compared in place with the few of its length.
+const MEMBERS_BY_LENGTH: string[][] = [];
+for (const name of Object.keys(MEMBERS)) (MEMBERS_BY_LENGTH[name.length] ??= []).push(name);
+
 /** The name of the key whose quotes are at `from` and `to - 1`, when it holds no escape and the collector reads it; else ''. */
 function memberName(s: string, from: number, to: number): string {
-  const at = from + 1;
-  switch (to - from - 2) {
-    case 4: return s.startsWith('type', at) ? 'type' : s.startsWith('name', at) ? 'name' : '';
-    case 5: return s.startsWith('event', at) ? 'event' : '';
-    case 6: return s.startsWith('userId', at) ? 'userId' : s.startsWith('sentAt', at) ? 'sentAt' : s.startsWith('traits', at) ? 'traits' : '';
-    case 7: return s.startsWith('groupId', at) ? 'groupId' : s.startsWith('context', at) ? 'context' : '';
-    case 9: return s.startsWith('messageId', at) ? 'messageId' : s.startsWith('timestamp', at) ? 'timestamp' : '';
-    case 10: return s.startsWith('previousId', at) ? 'previousId' : s.startsWith('properties', at) ? 'properties' : '';
-    case 11: return s.startsWith('anonymousId', at) ? 'anonymousId' : '';
-    default: return '';
-  }
+  const names = MEMBERS_BY_LENGTH[to - from - 2];
+  if (names !== undefined) for (const name of names) if (s.startsWith(name, from + 1)) return name;
+  return '';
 }
 
 // The reader's state besides positions: module-level, as one body is read at a time and it never awaits.

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { COPY_HEADER, COPY_TRAILER } from './copyRows';
+import { copyData } from './copyRows';
 
 const COPY_DATA = 0x64; // 'd'
 const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]); // 'c', length 4
@@ -23,7 +23,7 @@ class CopyIn implements pg.Submittable {
   submit(connection: pg.Connection): void {
     connection.query(this.sql);
     // One CopyData message per chunk: each holds whole rows, which the protocol does not even require.
-    for (const chunk of [COPY_HEADER, ...this.chunks, COPY_TRAILER]) {
+    for (const chunk of copyData(this.chunks)) {
       const header = Buffer.allocUnsafe(5);
       header[0] = COPY_DATA;
       header.writeUInt32BE(chunk.length + 4, 1);

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
-import { COPY_HEADER, COPY_TRAILER } from './copyRows';
+import { copyData } from './copyRows';
 import type { Database, QueryResult, Queryable, Row } from './database';
 
 /** How {@link openPgliteDatabase} runs the engine. */
@@ -26,8 +26,6 @@ export async function openPgliteDatabase(dataDir: string, options: PgliteOptions
 
 // A COPY's data, as PGlite reads it: from the blob passed along, under this name.
 const copySql = (table: string, columns: readonly string[]) => `COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' (FORMAT binary)`;
-// Binary COPY tuples (see copyRows) with the header and trailer around them.
-const copyData = (chunks: readonly Buffer[]): Buffer[] => [COPY_HEADER, ...chunks, COPY_TRAILER];
 
 async function openInThread(dataDir: string): Promise<Database> {
   await mkdir(dataDir, { recursive: true });
