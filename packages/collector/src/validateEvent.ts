@@ -93,12 +93,10 @@ function optionalObject(value: unknown): Record<string, unknown> | undefined | f
 
 // The JSON text of a properties/traits/context object, kept in the row: the
 // writer puts it into the statement as is, so it is serialised once. `false`
-// for a string PostgreSQL refuses, `null` for nesting past MAX_JSON_DEPTH.
-function jsonText(value: Record<string, unknown> | undefined): string | false | null {
+// for a string PostgreSQL refuses. Nesting was checked before (deepMember).
+function jsonText(value: Record<string, unknown> | undefined): string | false {
   if (value === undefined) return '{}';
-  // scanBatch leaves deeper bodies to JSON.parse, so a RawObject is never too deep.
   if (value instanceof RawObject) return value.badEscape ? false : value.text;
-  if (deeperThan(value, MAX_JSON_DEPTH)) return null;
   const text = JSON.stringify(value);
   // JSON.stringify writes \u only for control characters and lone surrogates:
   // rare, so the cheap test spares the regular expression for almost every payload.
@@ -144,15 +142,13 @@ function eventBytes(raw: Record<string, unknown>, properties: string, traits: st
 }
 
 /**
- * Whether a member other than properties, traits and context (jsonText checks those) nests past
- * MAX_JSON_DEPTH: the size check would serialise it, and JSON.stringify recurses. A LeanEvent
- * never does: scanBatch leaves such bodies to JSON.parse.
+ * Whether a member of the event nests past MAX_JSON_DEPTH. PostgreSQL's JSON parser would run out
+ * of stack on properties, traits or context, and JSON.stringify (serialising them, or sizing the
+ * event) on any member. A LeanEvent never does: scanBatch leaves such bodies to JSON.parse.
  */
 function deepMember(raw: Record<string, unknown>): boolean {
   if (raw instanceof LeanEvent) return false;
-  for (const key in raw) {
-    if (key !== 'properties' && key !== 'traits' && key !== 'context' && deeperThan(raw[key], MAX_JSON_DEPTH)) return true;
-  }
+  for (const key in raw) if (deeperThan(raw[key], MAX_JSON_DEPTH)) return true;
   return false;
 }
 
@@ -256,13 +252,13 @@ export function validateEvent(input: unknown, ctx: ValidateContext): EventRow | 
   }
 
   // A malformed session id is context, not a reason to lose the event.
+  if (deepMember(input)) {
+    return fail(ctx, reportedId, 'invalid_field', `No member of an event may nest objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`);
+  }
   const sessionId = context === undefined ? null : readId(context['sessionId']) || null;
   const propertiesText = jsonText(properties);
   const traitsText = jsonText(traits);
   const contextText = jsonText(context);
-  if (propertiesText === null || traitsText === null || contextText === null || deepMember(input)) {
-    return fail(ctx, reportedId, 'invalid_field', `No member of an event may nest objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`);
-  }
   if (propertiesText === false || traitsText === false || contextText === false) {
     return fail(ctx, reportedId, 'invalid_string', 'Strings must not contain NUL characters or unpaired surrogates.');
   }
