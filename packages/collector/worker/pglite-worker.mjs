@@ -20,10 +20,16 @@ const transactions = new Map();
 let nextTx = 1;
 const ROLLBACK = new Error('rollback');
 
-/** An error as plain fields: structured clone keeps only the message of an Error, not `code` and the others. */
+/**
+ * An error as plain fields: structured clone keeps only the message of an Error, not `code` and
+ * the others. Only the scalar ones (code, detail, severity, ...): PGlite also hangs the query's
+ * options on its errors, with a failed COPY's whole data, which need not travel back.
+ */
 function plain(error) {
   if (!(error instanceof Error)) return { message: String(error) };
-  return { ...error, name: error.name, message: error.message };
+  const fields = {};
+  for (const [key, value] of Object.entries(error)) if (value === null || ['string', 'number', 'boolean', 'bigint'].includes(typeof value)) fields[key] = value;
+  return { ...fields, name: error.name, message: error.message };
 }
 
 async function open() {
