@@ -1,3 +1,4 @@
+import { canonicalMillis } from './canonicalTime';
 import type { EventRow } from './validateEvent';
 
 /** The columns of `events` a grouped write fills, in the order {@link copyRows} writes them. */
@@ -90,6 +91,8 @@ function timestamp(data: Buffer, at: number, ms: number): number {
 
 /** Milliseconds since 1970 of an ISO 8601 date-time with a zone; throws on anything else (nothing is stored then). */
 function instant(iso: string): number {
+  const canonical = canonicalMillis(iso);
+  if (!Number.isNaN(canonical)) return canonical;
   const ms = Date.parse(iso);
   if (!Number.isFinite(ms)) throw new TypeError(`Not an ISO 8601 date-time: ${JSON.stringify(iso)}.`);
   return ms;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { canonicalMillis } from './canonicalTime';
 import type { EventError, EventErrorCode } from './errors';
 import { deeperThan, isObject, MAX_JSON_DEPTH } from './json';
 import { LeanEvent, RawObject } from './leanBatch';
@@ -52,10 +53,6 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?
 // JSON.stringify writes both as \u escapes, so look for an unescaped one.
 const BAD_JSON_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F])/;
 
-// What Date#toISOString writes, and so what most SDKs send (YYYY-MM-DDTHH:MM:SS.sssZ),
-// with every field in range: year 0001 on, month 01-12, day 01-28, hour 00-23.
-const CANONICAL = /^(?!0000)\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
-
 /**
  * Parse an ISO 8601 date-time with a zone into a normalised UTC ISO string,
  * or `undefined` when it is not one. Normalising keeps PostgreSQL from ever
@@ -63,9 +60,8 @@ const CANONICAL = /^(?!0000)\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01
  */
 export function parseTimestamp(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
-  // Already normalised and certainly a real date (days 29-31 go the long way):
-  // one regular expression instead of parsing it and writing the same string back.
-  if (CANONICAL.test(value)) return value;
+  // Already normalised, and a real date: kept as sent instead of parsed and written back.
+  if (!Number.isNaN(canonicalMillis(value))) return value;
   if (!ISO_DATE_TIME.test(value)) return undefined;
   const ms = Date.parse(value.replace(' ', 'T'));
   // Years 1..9999: what both Date#toISOString and PostgreSQL read back as four digits.
