@@ -273,7 +273,9 @@ export function createCollector(options: CollectorOptions = {}): Collector {
                 'idle PostgreSQL connection failed; the pool reconnects',
               ),
           })
-        : await openPgliteDatabase(options.dataDir ?? COLLECTOR_DEFAULTS.dataDir));
+        : await openPgliteDatabase(options.dataDir ?? COLLECTOR_DEFAULTS.dataDir, {
+            onWorkerExit: (error) => app.log.error({ error: error.message }, 'PGlite worker stopped; the next statement opens the database again'),
+          }));
     try {
       await migrate(opened, await loadMigrations(options.migrationsDir));
       for (const seed of options.projects ?? []) projects.push(await ensureProject(opened, seed));

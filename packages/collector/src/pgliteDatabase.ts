@@ -14,6 +14,17 @@ export interface PgliteOptions {
    * @default true
    */
   thread?: boolean | undefined;
+  /**
+   * Told when the worker thread stops unexpectedly (a crash of the engine, the
+   * thread running out of memory). Statements in flight fail with that error,
+   * open transactions are lost, and the next statement opens the data
+   * directory again on a new thread (PostgreSQL's crash recovery replays what
+   * was committed). Only with `thread: true`.
+   * @default a warning on stderr
+   */
+  onWorkerExit?: ((error: Error) => void) | undefined;
+  /** @internal For tests: each worker thread as it starts. */
+  onWorkerStart?: ((worker: Worker) => void) | undefined;
 }
 
 /**
@@ -21,7 +32,7 @@ export interface PgliteOptions {
  * PGlite runs one statement at a time, so callers need no pool.
  */
 export async function openPgliteDatabase(dataDir: string, options: PgliteOptions = {}): Promise<Database> {
-  return options.thread === false ? openInThread(dataDir) : openOnWorker(dataDir);
+  return options.thread === false ? openInThread(dataDir) : openOnWorker(dataDir, options);
 }
 
 // A COPY's data, as PGlite reads it: from the blob passed along, under this name.
@@ -76,28 +87,30 @@ function revive(fields: Record<string, unknown> & { message: string }): Error {
 // How long close() lets PGlite finish and close before the thread is stopped.
 const CLOSE_TIMEOUT_MS = 5_000;
 
-async function openOnWorker(dataDir: string): Promise<Database> {
+// After a failed restart, statements fail at once with its error for this long before the next try.
+const RESTART_BACKOFF_MS = 1_000;
+
+/** One worker thread and the calls it has not answered yet. */
+interface Lane {
+  worker: Worker;
+  pending: Map<number, { resolve: (answer: Answer) => void; reject: (error: Error) => void }>;
+  /** Counts the threads started: a transaction belongs to the one that began it. */
+  generation: number;
+}
+
+/** Start a worker on `dataDir` and wait until PGlite is open on it. */
+async function startLane(dataDir: string, generation: number, onStart?: (worker: Worker) => void): Promise<Lane> {
   // Next to migrations/: one level up from both src/ and dist/.
   const worker = new Worker(new URL('../worker/pglite-worker.mjs', import.meta.url), { workerData: { dataDir } });
-  const pending = new Map<number, { resolve: (answer: Answer) => void; reject: (error: Error) => void }>();
-  let nextId = 1;
-  let gone: Error | undefined;
-  let closed: Promise<void> | undefined;
-
-  const failAll = (error: Error) => {
-    gone ??= error;
-    for (const { reject } of pending.values()) reject(error);
-    pending.clear();
-  };
-
+  onStart?.(worker);
   try {
     await new Promise<void>((resolve, reject) => {
-      const onStart = (answer: Answer) => {
-        worker.off('message', onStart);
+      const onReady = (answer: Answer) => {
+        worker.off('message', onReady);
         if (answer.failed) reject(revive(answer.failed));
         else resolve();
       };
-      worker.on('message', onStart);
+      worker.on('message', onReady);
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`The PGlite worker exited (code ${code}) while opening ${dataDir}.`)));
     });
@@ -105,38 +118,99 @@ async function openOnWorker(dataDir: string): Promise<Database> {
     await worker.terminate();
     throw error;
   }
+  const lane: Lane = { worker, pending: new Map(), generation };
   worker.on('message', (answer: Answer) => {
-    const waiting = answer.id === undefined ? undefined : pending.get(answer.id);
+    const waiting = answer.id === undefined ? undefined : lane.pending.get(answer.id);
     if (!waiting) return;
-    pending.delete(answer.id!);
+    lane.pending.delete(answer.id!);
     if (answer.error) waiting.reject(revive(answer.error));
     else waiting.resolve(answer);
   });
-  worker.on('error', (error) => failAll(error));
-  worker.on('exit', (code) => failAll(new Error(`The PGlite worker exited (code ${code}).`)));
+  return lane;
+}
 
-  function call(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Answer> {
-    if (gone) return Promise.reject(gone);
+async function openOnWorker(dataDir: string, options: PgliteOptions): Promise<Database> {
+  const onWorkerExit =
+    options.onWorkerExit ?? ((error: Error) => process.emitWarning(`[sightline] ${error.message} Opening ${dataDir} again on a new thread.`));
+  let generation = 1;
+  let lane: Lane | undefined;
+  let restarting: Promise<Lane> | undefined;
+  let restartFailure: { error: Error; at: number } | undefined;
+  let closed: Promise<void> | undefined;
+  let closedError: Error | undefined;
+  let nextId = 1;
+
+  // A thread that stops without close(): fail what it held, and let the next call start another.
+  const watch = (current: Lane) => {
+    let lost = false;
+    const lose = (error: Error) => {
+      if (lost || closedError) return;
+      lost = true;
+      for (const { reject } of current.pending.values()) reject(error);
+      current.pending.clear();
+      if (lane === current) lane = undefined;
+      onWorkerExit(error);
+    };
+    current.worker.on('error', (error) => lose(new Error(`The PGlite worker failed: ${error.message}.`)));
+    current.worker.on('exit', (code) => lose(new Error(`The PGlite worker stopped (exit code ${code}).`)));
+  };
+
+  lane = await startLane(dataDir, generation, options.onWorkerStart);
+  watch(lane);
+
+  function currentLane(): Promise<Lane> {
+    if (lane) return Promise.resolve(lane);
+    if (restartFailure && Date.now() - restartFailure.at < RESTART_BACKOFF_MS) return Promise.reject(restartFailure.error);
+    restarting ??= startLane(dataDir, ++generation, options.onWorkerStart).then(
+      (started) => {
+        restarting = undefined;
+        restartFailure = undefined;
+        // close() may have run meanwhile: then this thread only has to stop.
+        if (closedError) {
+          void started.worker.terminate();
+          throw closedError;
+        }
+        lane = started;
+        watch(started);
+        return started;
+      },
+      (error: Error) => {
+        restarting = undefined;
+        restartFailure = { error, at: Date.now() };
+        throw error;
+      },
+    );
+    return restarting;
+  }
+
+  /** Post `message` to the worker and wait for its answer; `owner` is the thread a transaction began on. */
+  async function call(message: Record<string, unknown>, transfer: ArrayBuffer[] = [], owner?: number): Promise<Answer & { generation: number }> {
+    if (closedError) throw closedError;
+    if (owner !== undefined && owner !== lane?.generation) {
+      throw new Error('The transaction was lost: the PGlite worker stopped while it was open.');
+    }
+    const target = await currentLane();
     const id = nextId++;
-    return new Promise<Answer>((resolve, reject) => {
-      pending.set(id, { resolve, reject });
+    const answer = await new Promise<Answer>((resolve, reject) => {
+      target.pending.set(id, { resolve, reject });
       try {
-        worker.postMessage({ ...message, id }, transfer);
+        target.worker.postMessage({ ...message, id }, transfer);
       } catch (error) {
         // A parameter structured clone cannot copy.
-        pending.delete(id);
+        target.pending.delete(id);
         reject(error);
       }
     });
+    return { ...answer, generation: target.generation };
   }
 
-  const queryable = (tx: number | undefined): Required<Queryable> => ({
+  const queryable = (tx: number | undefined, owner: number | undefined): Required<Queryable> => ({
     async query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      const answer = await call({ op: 'query', sql, params, tx });
+      const answer = await call({ op: 'query', sql, params, tx }, [], owner);
       return { rows: (answer.rows ?? []) as R[] };
     },
     async exec(sql: string): Promise<void> {
-      await call({ op: 'exec', sql, tx });
+      await call({ op: 'exec', sql, tx }, [], owner);
     },
     async copyIn(table: string, columns: readonly string[], chunks: readonly Buffer[]): Promise<void> {
       // One exact copy, handed over (transferred): structured clone would copy each Buffer's whole
@@ -148,35 +222,48 @@ async function openOnWorker(dataDir: string): Promise<Database> {
         data.set(part, at);
         at += part.length;
       }
-      await call({ op: 'query', sql: copySql(table, columns), params: [], tx, blob: [data] }, [data.buffer]);
+      await call({ op: 'query', sql: copySql(table, columns), params: [], tx, blob: [data] }, [data.buffer], owner);
     },
   });
-  const root = queryable(undefined);
+  const root = queryable(undefined, undefined);
 
   return {
     kind: 'pglite',
     ...root,
     async transaction(fn) {
-      const { tx } = await call({ op: 'begin' });
+      const { tx, generation: owner } = await call({ op: 'begin' });
       let result;
       try {
-        result = await fn(queryable(tx));
+        result = await fn(queryable(tx, owner));
       } catch (error) {
-        await call({ op: 'end', tx, commit: false }).catch(() => {});
+        await call({ op: 'end', tx, commit: false }, [], owner).catch(() => {});
         throw error;
       }
-      await call({ op: 'end', tx, commit: true });
+      await call({ op: 'end', tx, commit: true }, [], owner);
       return result;
     },
     close() {
       closed ??= (async () => {
+        // No restart from here on; a restart under way finds closedError and stops its thread.
+        closedError = new Error('The PGlite database is closed.');
+        const current = lane;
+        if (!current) {
+          await restarting?.catch(() => {});
+          return;
+        }
         // PGlite closes once the statement in progress ends; a stuck one must not hold shutdown.
         let timer: NodeJS.Timeout | undefined;
         const stuck = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)));
-        if (!gone) await Promise.race([call({ op: 'close' }).catch(() => {}), stuck]);
+        const id = nextId++;
+        const closing = new Promise<void>((resolve) => {
+          current.pending.set(id, { resolve: () => resolve(), reject: () => resolve() });
+          current.worker.postMessage({ op: 'close', id });
+        });
+        await Promise.race([closing, stuck]);
         clearTimeout(timer);
-        gone ??= new Error('The PGlite database is closed.');
-        await worker.terminate();
+        for (const { reject } of current.pending.values()) reject(closedError);
+        current.pending.clear();
+        await current.worker.terminate();
       })();
       return closed;
     },

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../database';
 import { openPgliteDatabase } from '../pgliteDatabase';
@@ -85,4 +86,45 @@ it('says so when the worker is gone', async () => {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+it('opens the data directory again on a new thread after the worker stops, keeping what was committed', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sightline-pglite-db-'));
+  const workers: Worker[] = [];
+  const exits: Error[] = [];
+  const db = await openPgliteDatabase(dir, { onWorkerStart: (worker) => workers.push(worker), onWorkerExit: (error) => exits.push(error) });
+  try {
+    await db.exec('CREATE TABLE kept (id int PRIMARY KEY)');
+    await db.query('INSERT INTO kept VALUES (1)');
+    // A transaction open when the thread stops is lost, and says so; so is a statement in flight.
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const lost = db.transaction(async (tx) => {
+      await tx.query('INSERT INTO kept VALUES (2)');
+      stop();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await tx.query('INSERT INTO kept VALUES (3)');
+    });
+    await stopped;
+    const inFlight = db.query('SELECT count(*) FROM generate_series(1, 3000000)');
+    await workers[0]!.terminate();
+    await expect(inFlight).rejects.toThrow(/PGlite worker stopped/);
+    await expect(lost).rejects.toThrow(/transaction was lost/);
+    expect(exits.map((e) => e.message)).toEqual([expect.stringMatching(/PGlite worker stopped \(exit code 1\)/)]);
+
+    // The next statement starts a new thread on the same directory.
+    const { rows } = await db.query<{ id: number }>('SELECT id FROM kept ORDER BY id');
+    expect(rows.map((r) => r.id)).toEqual([1]);
+    expect(workers).toHaveLength(2);
+    await db.transaction(async (tx) => {
+      await tx.query('INSERT INTO kept VALUES (4)');
+    });
+    expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM kept')).rows[0]!.n).toBe(2);
+  } finally {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  // Closing stops the thread without another restart.
+  expect(exits).toHaveLength(1);
+  await expect(db.query('SELECT 1')).rejects.toThrow(/closed/);
 });
