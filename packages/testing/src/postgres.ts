@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -81,11 +81,16 @@ export async function startPostgres(): Promise<PostgresServer> {
       '-c max_connections=200',
     ].join(' ');
     await run('pg_ctl', ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', serverFlags, 'start']);
+    // pg_ctl leaves the server running on its own: a process that ends without stop() (an
+    // uncaught error, process.exit) would leave it and its folder behind for good.
+    const orphaned = () => abandon(dataDir, dir);
+    process.once('exit', orphaned);
     let stopped: Promise<void> | undefined;
     return {
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
       stop() {
         stopped ??= (async () => {
+          process.off('exit', orphaned);
           await run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']).catch(() => {});
           await rm(dir, { recursive: true, force: true });
         })();
@@ -99,6 +104,20 @@ export async function startPostgres(): Promise<PostgresServer> {
         (asRoot ? ' (as root it runs as the `postgres` OS user, which apt-get install -y postgresql creates)' : ''),
     );
   }
+}
+
+/**
+ * At exit, synchronously: stop the server at once (SIGQUIT, immediate shutdown, from the pid
+ * pg_ctl's postmaster wrote) and delete its folder. Best effort; nothing in it is worth keeping.
+ */
+function abandon(dataDir: string, dir: string): void {
+  try {
+    const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    if (pid > 0) process.kill(pid, 'SIGQUIT');
+  } catch {}
+  try {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 });
+  } catch {}
 }
 
 let ids: Promise<[number, number]> | undefined;
