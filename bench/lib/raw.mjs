@@ -105,8 +105,8 @@ export async function pgCopyLimit({ root, adminUrl, events, connections = 2, run
   return { evs: best, cpu: bestCpu, stored, migrations: migrations.source };
 }
 
-/** PGlite in-process: COPY FROM '/dev/blob', unnest and jsonb_to_recordset inserts; returns every variant and the fastest. */
-export async function pgliteLimit({ root, events, runs = 1, inMemory = false, log = () => {} }) {
+/** PGlite in-process: COPY FROM '/dev/blob', unnest and jsonb_to_recordset inserts (or only the method named `only`); returns every variant and the fastest. */
+export async function pgliteLimit({ root, events, runs = 1, inMemory = false, only, log = () => {} }) {
   const PGlite = await loadPGlite(root);
   const dir = inMemory ? undefined : mkdtempSync(join(tmpdir(), 'sightline-bench-pglite-'));
   const db = new PGlite(dir);
@@ -146,6 +146,8 @@ export async function pgliteLimit({ root, events, runs = 1, inMemory = false, lo
     'INSERT jsonb_to_recordset (500/stmt)': async () => { for (const p of recParams) await db.query(recSql, [p]); },
   };
   for (const [name, fn] of Object.entries(plans)) {
+    // `only`: the one method a paired round measures again (see ingest.bench.mjs).
+    if (only && name !== only) continue;
     let best = 0;
     for (let run = 0; run < runs; run++) {
       await db.exec(`TRUNCATE ${T}`);
