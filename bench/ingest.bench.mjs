@@ -179,7 +179,7 @@ export async function runIngest({ quick = false, profile = false, variants = fal
     // Every raw method on PGlite once, for the table of variants; the rounds repeat the fastest.
     log('ingest: raw limits on PGlite in-process, every method (on-disk dataDir, as the collector runs it)');
     const liteEvents = events.slice(0, quick ? 20000 : 40000);
-    const liteAll = await pgliteLimit({ root, events: liteEvents, runs: 1, log });
+    const liteAll = await pgliteLimit({ root, events: liteEvents, runs: quick ? 1 : 2, log });
     if (!quick && cli) {
       log('ingest: CPU per event of each step of the collector path, in isolation');
       result.micro = await ingestMicro({ root, batches, log: () => {} });
