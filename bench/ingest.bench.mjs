@@ -195,6 +195,7 @@ export async function runIngest({ quick = false, profile = false, variants = fal
     const rounds = quick ? 1 : 3;
     // Best of 2 back to back: the first COPY into a fresh database or PGlite instance runs cold.
     const pgRaw = () => pgCopyLimit({ root, adminUrl: server.url, events, connections: 2, runs: 2, log });
+    if (!(liteAll.evs > 0)) throw new Error('every raw method on PGlite failed (see above): no limit to compare with');
     const liteRaw = async () => {
       const r = await pgliteLimit({ root, events: liteEvents, runs: 2, only: liteAll.bestName, log });
       return { ...r, variants: liteAll.variants };

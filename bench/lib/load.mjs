@@ -104,7 +104,7 @@ export async function drive(o) {
   let next = 0;
 
   const worker = async () => {
-    const conn = connection(target.hostname, Number(target.port));
+    const conn = connection(target.hostname, Number(target.port || 80));
     try {
       while (next < o.bodies.length) {
         const i = next++;

@@ -140,15 +140,24 @@ async function openOnWorker(dataDir: string, options: PgliteOptions): Promise<Da
   let closedError: Error | undefined;
   let nextId = 1;
 
+  // Resolves once the last thread that failed has exited: a new one must not open the directory before.
+  let previousExit: Promise<void> = Promise.resolve();
   // A thread that stops without close(): fail what it held, and let the next call start another.
   const watch = (current: Lane) => {
+    const startedAt = Date.now();
     let lost = false;
+    const exited = new Promise<void>((resolve) => current.worker.once('exit', () => resolve()));
     const lose = (error: Error) => {
-      if (lost || closedError) return;
+      if (lost) return;
       lost = true;
-      for (const { reject } of current.pending.values()) reject(error);
+      // Even while closing: close() must not wait for answers a dead thread will never send.
+      for (const { reject } of current.pending.values()) reject(closedError ?? error);
       current.pending.clear();
+      if (closedError) return;
       if (lane === current) lane = undefined;
+      previousExit = exited;
+      // A thread that dies right after it started would be reopened on every statement: wait first.
+      if (Date.now() - startedAt < RESTART_BACKOFF_MS) restartFailure = { error, at: Date.now() };
       onWorkerExit(error);
     };
     current.worker.on('error', (error) => lose(new Error(`The PGlite worker failed: ${error.message}.`)));
@@ -157,17 +166,19 @@ async function openOnWorker(dataDir: string, options: PgliteOptions): Promise<Da
 
   lane = await startLane(dataDir, generation, options.onWorkerStart);
   watch(lane);
+  // close() awaits it, so that no thread has the directory open once close() resolves.
+  let stopping: Promise<unknown> = Promise.resolve();
 
   function currentLane(): Promise<Lane> {
     if (lane) return Promise.resolve(lane);
     if (restartFailure && Date.now() - restartFailure.at < RESTART_BACKOFF_MS) return Promise.reject(restartFailure.error);
-    restarting ??= startLane(dataDir, ++generation, options.onWorkerStart).then(
+    restarting ??= previousExit.then(() => startLane(dataDir, ++generation, options.onWorkerStart)).then(
       (started) => {
         restarting = undefined;
         restartFailure = undefined;
         // close() may have run meanwhile: then this thread only has to stop.
         if (closedError) {
-          void started.worker.terminate();
+          stopping = started.worker.terminate();
           throw closedError;
         }
         lane = started;
@@ -249,6 +260,7 @@ async function openOnWorker(dataDir: string, options: PgliteOptions): Promise<Da
         const current = lane;
         if (!current) {
           await restarting?.catch(() => {});
+          await stopping;
           return;
         }
         // PGlite closes once the statement in progress ends; a stuck one must not hold shutdown.

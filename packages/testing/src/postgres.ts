@@ -90,8 +90,12 @@ export async function startPostgres(): Promise<PostgresServer> {
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
       stop() {
         stopped ??= (async () => {
-          process.off('exit', orphaned);
-          await run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']).catch(() => {});
+          const ok = await run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']).then(
+            () => true,
+            () => false,
+          );
+          // Until the server is known to be down, the exit hook still stands guard.
+          if (ok) process.off('exit', orphaned);
           await rm(dir, { recursive: true, force: true });
         })();
         return stopped;
@@ -113,7 +117,9 @@ export async function startPostgres(): Promise<PostgresServer> {
 function abandon(dataDir: string, dir: string): void {
   try {
     const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    if (pid > 0) process.kill(pid, 'SIGQUIT');
+    // A stale pid file may name an unrelated process by now: only a postgres of this data directory.
+    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (pid > 0 && command.includes('postgres') && command.includes(dataDir)) process.kill(pid, 'SIGQUIT');
   } catch {}
   try {
     rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 });

@@ -1,6 +1,8 @@
 // A throwaway PostgreSQL server must not outlive a process that forgets to stop it.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
@@ -33,7 +35,10 @@ it('stops the server and deletes its folder when the process ends without stop()
     console.log(JSON.stringify({ dir, pid }));
     throw new Error('forgot to stop it');
   `;
-  const failed = await execFileAsync(process.execPath, ['--import', tsx, '--input-type=module', '-e', script]).then(
+  // A temp folder of its own, so that no other run's server folder can be taken for this one.
+  const tmp = await mkdtemp(join(tmpdir(), 'sightline-pg-test-'));
+  await chmod(tmp, 0o755);
+  const failed = await execFileAsync(process.execPath, ['--import', tsx, '--input-type=module', '-e', script], { env: { ...process.env, TMPDIR: tmp } }).then(
     () => null,
     (error: { stdout: string; stderr: string }) => error,
   );
@@ -44,4 +49,5 @@ it('stops the server and deletes its folder when the process ends without stop()
   // An immediate shutdown takes a moment.
   for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
   expect(alive(pid)).toBe(false);
+  await rm(tmp, { recursive: true, force: true });
 }, 60_000);
