@@ -96,6 +96,28 @@ interface Lane {
   pending: Map<number, { resolve: (answer: Answer) => void; reject: (error: Error) => void }>;
   /** Counts the threads started: a transaction belongs to the one that began it. */
   generation: number;
+  nextId: number;
+}
+
+/** Post `message` to the lane's thread; resolves with its answer, rejects with its error. */
+function post(lane: Lane, message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Answer> {
+  const id = lane.nextId++;
+  return new Promise<Answer>((resolve, reject) => {
+    lane.pending.set(id, { resolve, reject });
+    try {
+      lane.worker.postMessage({ ...message, id }, transfer);
+    } catch (error) {
+      // A parameter structured clone cannot copy.
+      lane.pending.delete(id);
+      reject(error);
+    }
+  });
+}
+
+/** Fail every call the lane's thread has not answered. */
+function failPending(lane: Lane, error: Error): void {
+  for (const { reject } of lane.pending.values()) reject(error);
+  lane.pending.clear();
 }
 
 /** Start a worker on `dataDir` and wait until PGlite is open on it. */
@@ -118,7 +140,7 @@ async function startLane(dataDir: string, generation: number, onStart?: (worker:
     await worker.terminate();
     throw error;
   }
-  const lane: Lane = { worker, pending: new Map(), generation };
+  const lane: Lane = { worker, pending: new Map(), generation, nextId: 1 };
   worker.on('message', (answer: Answer) => {
     const waiting = answer.id === undefined ? undefined : lane.pending.get(answer.id);
     if (!waiting) return;
@@ -138,7 +160,6 @@ async function openOnWorker(dataDir: string, options: PgliteOptions): Promise<Da
   let restartFailure: { error: Error; at: number } | undefined;
   let closed: Promise<void> | undefined;
   let closedError: Error | undefined;
-  let nextId = 1;
 
   // Resolves once the last thread that failed has exited: a new one must not open the directory before.
   let previousExit: Promise<void> = Promise.resolve();
@@ -151,8 +172,7 @@ async function openOnWorker(dataDir: string, options: PgliteOptions): Promise<Da
       if (lost) return;
       lost = true;
       // Even while closing: close() must not wait for answers a dead thread will never send.
-      for (const { reject } of current.pending.values()) reject(closedError ?? error);
-      current.pending.clear();
+      failPending(current, closedError ?? error);
       if (closedError) return;
       if (lane === current) lane = undefined;
       previousExit = exited;
@@ -201,18 +221,7 @@ async function openOnWorker(dataDir: string, options: PgliteOptions): Promise<Da
       throw new Error('The transaction was lost: the PGlite worker stopped while it was open.');
     }
     const target = await currentLane();
-    const id = nextId++;
-    const answer = await new Promise<Answer>((resolve, reject) => {
-      target.pending.set(id, { resolve, reject });
-      try {
-        target.worker.postMessage({ ...message, id }, transfer);
-      } catch (error) {
-        // A parameter structured clone cannot copy.
-        target.pending.delete(id);
-        reject(error);
-      }
-    });
-    return { ...answer, generation: target.generation };
+    return { ...(await post(target, message, transfer)), generation: target.generation };
   }
 
   const queryable = (tx: number | undefined, owner: number | undefined): Required<Queryable> => ({
@@ -266,15 +275,9 @@ async function openOnWorker(dataDir: string, options: PgliteOptions): Promise<Da
         // PGlite closes once the statement in progress ends; a stuck one must not hold shutdown.
         let timer: NodeJS.Timeout | undefined;
         const stuck = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)));
-        const id = nextId++;
-        const closing = new Promise<void>((resolve) => {
-          current.pending.set(id, { resolve: () => resolve(), reject: () => resolve() });
-          current.worker.postMessage({ op: 'close', id });
-        });
-        await Promise.race([closing, stuck]);
+        await Promise.race([post(current, { op: 'close' }).catch(() => {}), stuck]);
         clearTimeout(timer);
-        for (const { reject } of current.pending.values()) reject(closedError);
-        current.pending.clear();
+        failPending(current, closedError);
         await current.worker.terminate();
       })();
       return closed;
