@@ -176,7 +176,7 @@ export async function runIngest({ quick = false, profile = false, variants = fal
   log(`ingest: PostgreSQL from ${server.source}`);
   const result = { avgEventBytes, batches: batches.length, measuredBatches: nMeasured, liteBatches: quick ? 30 : 80, inFlight: IN_FLIGHT, rows: [], profiles: {} };
   try {
-    // Every raw method on PGlite once, for the table of variants; the rounds repeat the fastest.
+    // Every raw method on PGlite (best of 2), for the table of variants; the rounds repeat the fastest.
     log('ingest: raw limits on PGlite in-process, every method (on-disk dataDir, as the collector runs it)');
     const liteEvents = events.slice(0, quick ? 20000 : 40000);
     const liteAll = await pgliteLimit({ root, events: liteEvents, runs: quick ? 1 : 2, log });
