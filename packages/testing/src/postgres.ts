@@ -142,13 +142,16 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** Create a fresh, uniquely named database on the server at `serverUrl`. */
-export async function createDatabase(serverUrl: string, prefix = 'sightline_test'): Promise<TestDatabase> {
+/**
+ * Create a fresh, uniquely named database on the server at `serverUrl`. `options` go after the
+ * name in CREATE DATABASE, e.g. `TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'`.
+ */
+export async function createDatabase(serverUrl: string, prefix = 'sightline_test', options = ''): Promise<TestDatabase> {
   const name = `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`.toLowerCase();
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${name}"`);
+    await admin.query(`CREATE DATABASE "${name}" ${options}`);
   } finally {
     await admin.end();
   }
