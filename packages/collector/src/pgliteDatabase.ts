@@ -97,10 +97,13 @@ interface Lane {
   /** Counts the threads started: a transaction belongs to the one that began it. */
   generation: number;
   nextId: number;
+  /** Why the thread was lost, once it was: later calls fail at once instead of waiting for it. */
+  lost?: Error;
 }
 
 /** Post `message` to the lane's thread; resolves with its answer, rejects with its error. */
 function post(lane: Lane, message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Answer> {
+  if (lane.lost) return Promise.reject(lane.lost);
   const id = lane.nextId++;
   return new Promise<Answer>((resolve, reject) => {
     lane.pending.set(id, { resolve, reject });
@@ -166,11 +169,10 @@ async function openOnWorker(dataDir: string, options: PgliteOptions): Promise<Da
   // A thread that stops without close(): fail what it held, and let the next call start another.
   const watch = (current: Lane) => {
     const startedAt = Date.now();
-    let lost = false;
     const exited = new Promise<void>((resolve) => current.worker.once('exit', () => resolve()));
     const lose = (error: Error) => {
-      if (lost) return;
-      lost = true;
+      if (current.lost) return;
+      current.lost = closedError ?? error;
       // Even while closing: close() must not wait for answers a dead thread will never send.
       failPending(current, closedError ?? error);
       if (closedError) return;
@@ -182,6 +184,11 @@ async function openOnWorker(dataDir: string, options: PgliteOptions): Promise<Da
     };
     current.worker.on('error', (error) => lose(new Error(`The PGlite worker failed: ${error.message}.`)));
     current.worker.on('exit', (code) => lose(new Error(`The PGlite worker stopped (exit code ${code}).`)));
+    // An answer that cannot be read names no call, so one statement would wait forever: replace the thread instead.
+    current.worker.on('messageerror', (error) => {
+      lose(new Error(`An answer of the PGlite worker could not be read (${error.message}); its thread is replaced.`));
+      void current.worker.terminate();
+    });
   };
 
   lane = await startLane(dataDir, generation, options.onWorkerStart);

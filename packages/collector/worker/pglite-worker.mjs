@@ -109,6 +109,9 @@ try {
       (error) => reply({ id: message.id, error: plain(error) }),
     );
   });
+  // A call that cannot be read names no id to answer, and its caller would wait forever: stop the
+  // thread instead; the main thread fails what was pending and opens a new one (as after a crash).
+  port.on('messageerror', () => process.exit(1));
   port.postMessage({ ready: true });
 } catch (error) {
   port.postMessage({ failed: plain(error) });

@@ -141,11 +141,24 @@ it('opens the data directory again on a new thread after the worker stops, keepi
     });
     expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM kept')).rows[0]!.n).toBe(2);
     expect(workers).toHaveLength(3);
+    // An answer the main thread cannot read (structured clone failed) names no call: the thread is
+    // replaced, and what it held fails instead of waiting forever.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const unanswered = db.query('SELECT count(*) FROM generate_series(1, 3000000)').then(
+      () => null,
+      (error: Error) => error,
+    );
+    // Posted to the thread, not just queued.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    workers[2]!.emit('messageerror', new Error('could not deserialize'));
+    expect((await unanswered)?.message).toMatch(/answer of the PGlite worker could not be read \(could not deserialize\)/);
+    expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM kept')).rows[0]!.n).toBe(2);
+    expect(workers).toHaveLength(4);
   } finally {
     await db.close();
     await rm(dir, { recursive: true, force: true });
   }
   // Closing stops the thread without another restart.
-  expect(exits).toHaveLength(2);
+  expect(exits).toHaveLength(3);
   await expect(db.query('SELECT 1')).rejects.toThrow(/closed/);
 });
