@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPgDatabase, openPgliteDatabase, type Collector, type Database, type ProjectCredentials, type Queryable } from '../index';
 import { loadMigrations, migrate } from '../migrate';
 import { sweepRetention } from '../retention';
-import { BACKENDS, basic, post, recent, startTestCollector, trackEvent, useBackend, type TestBackend } from './helpers';
+import { BACKENDS, basic, plansWithoutSeqScan, post, recent, startTestCollector, trackEvent, useBackend, type TestBackend } from './helpers';
 
 /** The backend's storage opened by the test, to hand to a collector as `database`. */
 async function openBackend(backend: TestBackend): Promise<Database> {
@@ -232,14 +232,12 @@ describe.each(BACKENDS)('hardening on %s', (name) => {
     await db.exec(swap.sql);
     expect(await indexes()).toEqual(before);
     // The planner can use both for the lookups they are for.
-    await db.exec('SET enable_seqscan = off');
-    try {
-      const plan = async (sql: string) => (await db.query<Record<string, string>>(`EXPLAIN ${sql}`)).rows.map((r) => Object.values(r)[0]).join('\n');
-      expect(await plan("SELECT 1 FROM events WHERE project_id = 'hard' AND session_id = 's-1'")).toContain('events_session_hash');
-      expect(await plan("SELECT count(*) FROM events WHERE timestamp >= now() - interval '1 day'")).toContain('events_timestamp_brin');
-    } finally {
-      await db.exec('RESET enable_seqscan');
-    }
+    const [session, time] = await plansWithoutSeqScan(db, [
+      "SELECT 1 FROM events WHERE project_id = 'hard' AND session_id = 's-1'",
+      "SELECT count(*) FROM events WHERE timestamp >= now() - interval '1 day'",
+    ]);
+    expect(session).toContain('events_session_hash');
+    expect(time).toContain('events_timestamp_brin');
   });
 
   it('deletes events past each project retention, in chunks, and keeps the rest', async () => {

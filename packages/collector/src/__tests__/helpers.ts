@@ -183,3 +183,19 @@ export async function recent(baseUrl: string, token: string, limit?: number): Pr
   const response = await fetch(`${baseUrl}/v1/events/recent${query}`, { headers: { authorization: `Bearer ${token}` } });
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
+
+/**
+ * The plans of `queries` with sequential scans off, so that each shows an index that can serve it.
+ * In one transaction: on a pool, SET would otherwise reach one connection and EXPLAIN another.
+ */
+export async function plansWithoutSeqScan(db: Database, queries: readonly string[]): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    await tx.exec('SET LOCAL enable_seqscan = off');
+    const plans: string[] = [];
+    for (const sql of queries) {
+      const { rows } = await tx.query<Record<string, string>>(`EXPLAIN ${sql}`);
+      plans.push(rows.map((row) => Object.values(row)[0]).join('\n'));
+    }
+    return plans;
+  });
+}

@@ -3,7 +3,7 @@ import type {} from '../../../testing/src/globalSetup';
 import { createDatabase } from '../../../testing/src/postgres';
 import { openPgDatabase, openPgliteDatabase, type Database } from '../index';
 import { loadMigrations, migrate } from '../migrate';
-import { BACKENDS, useBackend } from './helpers';
+import { BACKENDS, plansWithoutSeqScan, useBackend } from './helpers';
 
 const insertEvent = (db: Database, projectId: string, messageId: string, sessionId: string | null) =>
   db.query<{ message_id: string }>(
@@ -51,14 +51,12 @@ describe.each(BACKENDS)('upgrading a database with events on %s', (name) => {
     expect(ordered.rows.map((r) => r.message_id)).toEqual(['B-1', 'b-1', 'b-2', 'e-4', 'é-3']);
 
     // The rebuilt secondary indexes still serve their lookups (ON CONFLICT above used the primary key).
-    await db.exec('SET enable_seqscan = off');
-    try {
-      const plan = async (sql: string) => (await db.query<Record<string, string>>(`EXPLAIN ${sql}`)).rows.map((r) => Object.values(r)[0]).join('\n');
-      expect(await plan("SELECT 1 FROM events WHERE session_id = 's-1'")).toContain('events_session_hash');
-      expect(await plan("SELECT 1 FROM events WHERE project_id = 'p1' ORDER BY received_at DESC LIMIT 5")).toContain('events_project_received_idx');
-    } finally {
-      await db.exec('RESET enable_seqscan');
-    }
+    const [session, recent] = await plansWithoutSeqScan(db, [
+      "SELECT 1 FROM events WHERE session_id = 's-1'",
+      "SELECT 1 FROM events WHERE project_id = 'p1' ORDER BY received_at DESC LIMIT 5",
+    ]);
+    expect(session).toContain('events_session_hash');
+    expect(recent).toContain('events_project_received_idx');
     expect((await db.query<{ n: number }>("SELECT count(*)::int AS n FROM events WHERE session_id = 's-1'")).rows[0]!.n).toBe(2);
   });
 });
