@@ -42,7 +42,7 @@ async function countPglite(dataDir) {
 }
 
 /** One collector run: warm-up batches, then the measured ones; then count what was stored. */
-async function collectorRun({ backend, adminUrl, warm, measured, log, cpuProfDir, cli, label = backend }) {
+export async function collectorRun({ backend, adminUrl, warm, measured, log, cpuProfDir, cli, label = backend }) {
   let databaseUrl;
   let dataDir;
   const dbName = 'sightline_bench_collector';

@@ -12,7 +12,7 @@ const inCollector = (f, file, fns) => COLLECTOR.test(f.url) && (file.test(f.url)
 const AREAS = [
   ['idle', (f) => f.functionName === '(idle)'],
   ['GC', (f) => f.functionName === '(garbage collector)'],
-  ['collector: body decode + JSON.parse / lean scan', (f) => inCollector(f, /decodeBody|leanBatch/, /^(decodeBody|decompress|scanBatch|readBatch|readEvent|readRaw|readValue|readString|readKey|skipValue|skipString|skipNumber|escape|hex4|space|colon|next|empty|digits|literal|spaces|string|number|skip|key|memberName|need)$/)],
+  ['collector: body decode + JSON.parse / lean scan', (f) => inCollector(f, /decodeBody|leanBatch/, /^(decodeBody|decompress|scanBatch|readBatch|readEvent|readRaw|readValue|readString|readKey|skipValue|skipString|skipNumber|escape|hex4|space|colon|next|empty|digits|literal|spaces|string|number|skip|key|memberName|need|openWindow|byteOffset|inWindow|batchStart|element|memberKey|memberEnd|skippedMember|readMember)$/)],
   ['collector: validation and timestamps (+ JSON.stringify of properties/context)', (f) => inCollector(f, /validateEvent|canonicalTime/, /^(validateEvent|jsonText|parseTimestamp|readId|optionalObject|fail|isObject|deeperThan|deepMember|eventBytes|textOf|canonicalMillis|twoDigits|isLeap|daysSinceEpoch)$/)],
   ['collector: event writer (COPY data, row/param building)', (f) => inCollector(f, /eventWriter|copyText|copyRows/, /^(insertGroup|runGroup|pump|keyOf|write|copyRows|copyHead|copyField|optional|jsonField|nullableText|timestamp|text|int32|instant)$/)],
   ['collector: other source', (f) => COLLECTOR.test(f.url)],

@@ -5,11 +5,14 @@ import { LeanEvent, RawObject, scanBatch } from '../leanBatch';
 import { isEventError, validateEvent, type EventRow } from '../validateEvent';
 import type { EventError } from '../errors';
 
+// The reader takes bytes: UTF-8 as decodeBody checked it.
+const scan = (text: string, window?: number) => scanBatch(Buffer.from(text), window);
+
 const ctx = (index: number) => ({ index, receivedAt: '2026-05-01T00:00:00.000Z', sentAt: null, maxEventBytes: 32 * 1024 });
 
 // Both ways of reading a body must give the same rows, JSON columns equal as JSON.
-function rowsBothWays(text: string): Array<[EventRow | EventError, EventRow | EventError, unknown]> {
-  const lean = scanBatch(text);
+function rowsBothWays(text: string, window?: number): Array<[EventRow | EventError, EventRow | EventError, unknown]> {
+  const lean = scan(text, window);
   expect(lean, text).not.toBeNull();
   const parsed = JSON.parse(text) as { batch: unknown[] };
   const leanEvents = lean!.batch as unknown[];
@@ -17,8 +20,8 @@ function rowsBothWays(text: string): Array<[EventRow | EventError, EventRow | Ev
   return parsed.batch.map((event, i) => [validateEvent(leanEvents[i], ctx(i)), validateEvent(event, ctx(i)), event]);
 }
 
-function expectSameRows(text: string): void {
-  for (const [lean, parsed, event] of rowsBothWays(text)) {
+function expectSameRows(text: string, window?: number): void {
+  for (const [lean, parsed, event] of rowsBothWays(text, window)) {
     if (isEventError(parsed) || isEventError(lean)) {
       expect(lean).toEqual(parsed);
       continue;
@@ -61,7 +64,7 @@ describe('scanBatch', () => {
   });
 
   it('keeps properties, traits and context as their JSON text, and picks context.sessionId and traits', () => {
-    const lean = scanBatch(body([EVENTS[1], EVENTS[2]]))!;
+    const lean = scan(body([EVENTS[1], EVENTS[2]]))!;
     const [page, identify] = lean.batch as LeanEvent[];
     expect(page).toBeInstanceOf(LeanEvent);
     const context = page!.fields['context'] as RawObject;
@@ -71,9 +74,9 @@ describe('scanBatch', () => {
   });
 
   it('reads sentAt and writeKey of the body, and the last of repeated keys as JSON.parse does', () => {
-    const lean = scanBatch('{"writeKey":"a","batch":[],"writeKey":"b","sentAt":"2026-01-02T03:04:05Z","x":{"batch":1}}')!;
+    const lean = scan('{"writeKey":"a","batch":[],"writeKey":"b","sentAt":"2026-01-02T03:04:05Z","x":{"batch":1}}')!;
     expect(lean).toEqual({ batch: [], sentAt: '2026-01-02T03:04:05Z', writeKey: 'b' });
-    const repeated = scanBatch('{"batch":[{"type":"track","event":"a","event":"b","anonymousId":"x","properties":{"k":1},"properties":{"k":2}}]}')!;
+    const repeated = scan('{"batch":[{"type":"track","event":"a","event":"b","anonymousId":"x","properties":{"k":1},"properties":{"k":2}}]}')!;
     const row = validateEvent((repeated.batch as unknown[])[0], ctx(0)) as EventRow;
     expect([row.event, row.properties]).toEqual(['b', '{"k":2}']);
   });
@@ -85,7 +88,7 @@ describe('scanBatch', () => {
       {"type":"track","event":"E","anonymousId":"a","context":{"x":"\ud800"}},
       {"type":"track","event":"E","anonymousId":"a","traits":{"\udc00":1}},
       {"type":"track","event":"E","anonymousId":"a","properties":{"ok":1}}]}`.replace(/\n\s*/g, '');
-    const results = ((scanBatch(text)!.batch as unknown[]).map((event, i) => validateEvent(event, ctx(i))));
+    const results = ((scan(text)!.batch as unknown[]).map((event, i) => validateEvent(event, ctx(i))));
     expect(results.map((r) => (isEventError(r) ? r.code : 'ok'))).toEqual(['ok', 'invalid_string', 'invalid_string', 'invalid_string', 'ok']);
     expect(JSON.parse((results[0] as EventRow).properties)).toEqual({ ok: '😀 é' });
     expectSameRows(text);
@@ -100,22 +103,22 @@ describe('scanBatch', () => {
       '{"batch":[{"type":"track""event":"x"}]}', '{"batch":[{"properties":{"a":1,}}]}', '{"batch":["\\"]}',
     ];
     for (const text of invalid) {
-      expect(scanBatch(text), text).toBeNull();
+      expect(scan(text), text).toBeNull();
       expect(() => JSON.parse(text), text).toThrow();
     }
     // Valid JSON the fast path leaves to JSON.parse.
     for (const text of ['{\n"batch": []\n}', '{\t"batch":[]}', '[]', '"batch"', '{}']) {
-      expect(scanBatch(text), text).toBeNull();
+      expect(scan(text), text).toBeNull();
       expect(() => JSON.parse(text), text).not.toThrow();
     }
-    expect(scanBatch(`{"batch":${'['.repeat(100_000)}${']'.repeat(100_000)}}`)).toBeNull();
+    expect(scan(`{"batch":${'['.repeat(100_000)}${']'.repeat(100_000)}}`)).toBeNull();
   });
 
   it('reads nesting up to the limit itself and leaves deeper bodies to JSON.parse, where validation counts exactly', async () => {
     // properties at `levels` deep: the object is level 1, each array one more.
     const batch = (levels: number) => `{"batch":[{"type":"track","event":"E","anonymousId":"a","properties":{"x":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}}]}`;
-    expect(scanBatch(batch(MAX_JSON_DEPTH - 1))).not.toBeNull();
-    expect(scanBatch(batch(MAX_JSON_DEPTH))).toBeNull();
+    expect(scan(batch(MAX_JSON_DEPTH - 1))).not.toBeNull();
+    expect(scan(batch(MAX_JSON_DEPTH))).toBeNull();
     const codes = await Promise.all([MAX_JSON_DEPTH - 1, MAX_JSON_DEPTH, MAX_JSON_DEPTH + 1].map(async (levels) => {
       const { value } = await decodeBody(Buffer.from(batch(levels)), undefined, 1 << 20, true);
       const result = validateEvent((value as { batch: unknown[] }).batch[0], ctx(0));
@@ -133,6 +136,7 @@ describe('scanBatch', () => {
       return seed % n;
     };
     let accepted = 0;
+    let acceptedInWindows = 0;
     for (let round = 0; round < 4000; round++) {
       let text = source;
       for (let edits = 1 + random(3); edits > 0; edits--) {
@@ -141,7 +145,7 @@ describe('scanBatch', () => {
         const char = alphabet[random(alphabet.length)]!;
         text = kind === 0 ? text.slice(0, at) + text.slice(at + 1) : kind === 1 ? text.slice(0, at) + char + text.slice(at) : text.slice(0, at) + char + text.slice(at + 1);
       }
-      // A cut through a surrogate pair: bodies come from a fatal UTF-8 decoder, which never gives one.
+      // A cut through a surrogate pair: bodies are valid UTF-8 (decodeBody checks), which cannot hold one.
       if (/[\ud800-\udfff]/u.test(text)) continue;
       let valid = true;
       try {
@@ -150,15 +154,60 @@ describe('scanBatch', () => {
       } catch {
         valid = false;
       }
-      const lean = scanBatch(text);
+      const lean = scan(text);
       expect(lean !== null, text).toBe(valid);
       if (lean !== null && Array.isArray(lean.batch)) {
         expectSameRows(text);
         accepted++;
       }
+      // Through windows of 256 bytes: every event of the source fits in one, but a mutant may make
+      // a longer part (a renamed "batch" is one member to skip), which is then left to JSON.parse.
+      const windowed = scan(text, 256);
+      if (windowed !== null) {
+        expect(valid, text).toBe(true);
+        if (Array.isArray(windowed.batch)) {
+          expectSameRows(text, 256);
+          acceptedInWindows++;
+        }
+      }
     }
     // Enough of the mutants stay valid for the comparison to mean something.
     expect(accepted).toBeGreaterThan(200);
+    expect(acceptedInWindows).toBeGreaterThan(200);
+  });
+
+  it('reads a body window after window, whatever byte a window ends on', () => {
+    // Characters of 1 to 4 bytes and escapes, so that windows end inside and between every kind of token.
+    const events = EVENTS.map((event, i) =>
+      typeof event === 'object' && event !== null && !Array.isArray(event) ? { ...event, note: `é${i}€😀\\"x`.repeat(1 + (i % 3)) } : event,
+    );
+    const text = body(events, { sentAt: '2026-01-02T03:04:05.000Z', writeKey: 'k', context: { unused: '😀' } }) + '   ';
+    const longest = Math.max(...events.map((event) => Buffer.byteLength(JSON.stringify(event))));
+    // A window must hold an event and the comma after it.
+    for (let window = longest + 2; window < longest + 160; window++) {
+      expect(scan(text, window)?.sentAt, `window ${window}`).toBe('2026-01-02T03:04:05.000Z');
+      expectSameRows(text, window);
+    }
+  });
+
+  it('leaves a body with a part longer than a window to JSON.parse, which decodeBody then uses', async () => {
+    const big = { type: 'track', event: 'Big', anonymousId: 'a', messageId: 'big', properties: { blob: 'x'.repeat(70_000) } };
+    const text = body([EVENTS[0], big, EVENTS[1]]);
+    expect(scan(text)).toBeNull();
+    const { value } = await decodeBody(Buffer.from(text), undefined, 1 << 20, true);
+    expect(value).toEqual(JSON.parse(text));
+  });
+
+  it('decodeBody reads a batch as bytes: a byte-order mark is dropped, invalid UTF-8 refused', async () => {
+    const text = body([EVENTS[0]]);
+    const withMark = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
+    const { value } = await decodeBody(withMark, undefined, 1 << 20, true);
+    expect((value as { batch: unknown[] }).batch[0]).toBeInstanceOf(LeanEvent);
+    // A lone continuation byte, an overlong '/', a UTF-8 encoded surrogate.
+    for (const bad of [[0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80]]) {
+      const bytes = Buffer.concat([Buffer.from(text.slice(0, 30)), Buffer.from(bad), Buffer.from(text.slice(30))]);
+      await expect(decodeBody(bytes, undefined, 1 << 20, true)).rejects.toMatchObject({ statusCode: 400, code: 'invalid_json', message: 'The body is not valid UTF-8.' });
+    }
   });
 
   it('decodeBody falls back to JSON.parse for a pretty-printed batch, and still words the error of a bad one', async () => {
