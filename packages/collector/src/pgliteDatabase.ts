@@ -15,8 +15,9 @@ export interface PgliteOptions {
    */
   thread?: boolean | undefined;
   /**
-   * Told when the worker thread stops unexpectedly (a crash of the engine, the
-   * thread running out of memory). Statements in flight fail with that error,
+   * Told when the worker thread is lost: it stopped unexpectedly (a crash of the
+   * engine, the thread running out of memory), or a message between the threads
+   * could not be read, after which it is stopped. Statements in flight fail with that error,
    * open transactions are lost, and the next statement opens the data
    * directory again on a new thread (PostgreSQL's crash recovery replays what
    * was committed). Only with `thread: true`.
@@ -90,6 +91,9 @@ const CLOSE_TIMEOUT_MS = 5_000;
 // After a failed restart, statements fail at once with its error for this long before the next try.
 const RESTART_BACKOFF_MS = 1_000;
 
+// The worker's exit code when a call posted to it could not be deserialized (worker/pglite-worker.mjs).
+const UNREADABLE_CALL_EXIT = 97;
+
 /** One worker thread and the calls it has not answered yet. */
 interface Lane {
   worker: Worker;
@@ -97,7 +101,7 @@ interface Lane {
   /** Counts the threads started: a transaction belongs to the one that began it. */
   generation: number;
   nextId: number;
-  /** Why the thread was lost, once it was: later calls fail at once instead of waiting for it. */
+  /** Why the thread was lost, once it was. A guard: calls go to the current lane, which is never a lost one. */
   lost?: Error;
 }
 
@@ -183,10 +187,18 @@ async function openOnWorker(dataDir: string, options: PgliteOptions): Promise<Da
       onWorkerExit(error);
     };
     current.worker.on('error', (error) => lose(new Error(`The PGlite worker failed: ${error.message}.`)));
-    current.worker.on('exit', (code) => lose(new Error(`The PGlite worker stopped (exit code ${code}).`)));
+    current.worker.on('exit', (code) =>
+      lose(
+        new Error(
+          code === UNREADABLE_CALL_EXIT
+            ? 'A call could not be read by the PGlite worker, which stopped.'
+            : `The PGlite worker stopped (exit code ${code}).`,
+        ),
+      ),
+    );
     // An answer that cannot be read names no call, so one statement would wait forever: replace the thread instead.
     current.worker.on('messageerror', (error) => {
-      lose(new Error(`An answer of the PGlite worker could not be read (${error.message}); its thread is replaced.`));
+      lose(new Error(`An answer of the PGlite worker could not be read (${error.message}).`));
       void current.worker.terminate();
     });
   };
@@ -277,6 +289,8 @@ async function openOnWorker(dataDir: string, options: PgliteOptions): Promise<Da
         if (!current) {
           await restarting?.catch(() => {});
           await stopping;
+          // A lost thread may still be stopping, with the directory open.
+          await previousExit;
           return;
         }
         // PGlite closes once the statement in progress ends; a stuck one must not hold shutdown.

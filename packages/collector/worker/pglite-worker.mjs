@@ -111,7 +111,8 @@ try {
   });
   // A call that cannot be read names no id to answer, and its caller would wait forever: stop the
   // thread instead; the main thread fails what was pending and opens a new one (as after a crash).
-  port.on('messageerror', () => process.exit(1));
+  // The exit code tells it why (UNREADABLE_CALL_EXIT in src/pgliteDatabase.ts).
+  port.on('messageerror', () => process.exit(97));
   port.postMessage({ ready: true });
 } catch (error) {
   port.postMessage({ failed: plain(error) });

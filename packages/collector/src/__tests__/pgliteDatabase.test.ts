@@ -142,14 +142,15 @@ it('opens the data directory again on a new thread after the worker stops, keepi
     expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM kept')).rows[0]!.n).toBe(2);
     expect(workers).toHaveLength(3);
     // An answer the main thread cannot read (structured clone failed) names no call: the thread is
-    // replaced, and what it held fails instead of waiting forever.
+    // replaced, and what it held fails instead of waiting forever. First let the third thread live
+    // past the restart backoff, so that losing it starts a fourth at once.
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const unanswered = db.query('SELECT count(*) FROM generate_series(1, 3000000)').then(
       () => null,
       (error: Error) => error,
     );
-    // Posted to the thread, not just queued.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Pending once call() is past its await for the current thread: after this turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
     workers[2]!.emit('messageerror', new Error('could not deserialize'));
     expect((await unanswered)?.message).toMatch(/answer of the PGlite worker could not be read \(could not deserialize\)/);
     expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM kept')).rows[0]!.n).toBe(2);
