@@ -405,15 +405,10 @@ function batchStart(s: string, p: number): number {
   return p;
 }
 
-// One element of the batch and what follows it: the position of the next one, or -(p + 2) past `]`.
-// Reading on to the comma means that a scalar cut by the end of a window never passes as whole.
-function element(s: string, p: number): number {
-  p = readEvent(s, p);
-  const event = value;
-  p = next(s, p, 93);
-  value = event;
-  return p;
-}
+// One element of the batch into `value` (next() leaves it), and what follows it: the position of the
+// next one, or -(p + 2) past `]`. Reading on to the comma means that a scalar cut by the end of a
+// window never passes as whole.
+const element = (s: string, p: number): number => next(s, readEvent(s, p), 93);
 
 // The events of the batch into `value`, window after window; returns the position past the `]`.
 function readBatch(p: number): number {
@@ -427,18 +422,12 @@ function readBatch(p: number): number {
   return -p - 1;
 }
 
-// Parts of the body object read by inWindow: a member's key; a member's value (read, or skipped)
-// with what follows it; what follows the batch.
+// Parts of the body object read by inWindow: a member's key; a member's value (read into `value`,
+// or skipped) with what follows it; what follows the batch.
 const memberKey = (s: string, p: number): number => readKey(s, p, Names.Sliced);
-const memberEnd = (s: string, p: number): number => next(s, p, 125);
+const readMember = (s: string, p: number): number => next(s, readValue(s, p), 125);
 const skippedMember = (s: string, p: number): number => next(s, need(skip(s, p)), 125);
-function readMember(s: string, p: number): number {
-  p = readValue(s, p);
-  const read = value;
-  p = next(s, p, 125);
-  value = read;
-  return p;
-}
+const memberEnd = (s: string, p: number): number => next(s, p, 125);
 
 /**
  * Read a batch body (protocol 2.1) in one pass, validating all of it as JSON. `body` must be valid
