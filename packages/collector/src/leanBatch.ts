@@ -453,8 +453,7 @@ export function scanBatch(body: Buffer, window = WINDOW_BYTES): LeanBatch | null
       if (name === 'batch') {
         p = readBatch(p);
         p = inWindow(windowText, p, memberEnd);
-      }
-      else p = inWindow(windowText, p, name === 'sentAt' || name === 'writeKey' ? readMember : skippedMember);
+      } else p = inWindow(windowText, p, name === 'sentAt' || name === 'writeKey' ? readMember : skippedMember);
       if (name === 'batch' || name === 'sentAt' || name === 'writeKey') batch[name] = value;
     } while (p >= 0);
     p = -p - 1;
