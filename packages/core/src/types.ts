@@ -44,6 +44,11 @@ export interface SightlineEvent {
 export interface CallOptions {
   /** Consent category of this event; dropped unless that category is granted. */
   category?: string;
+  /**
+   * When it happened, if not now (a call recorded earlier and made later): a Date or epoch
+   * milliseconds. The session and page are still those of the call.
+   */
+  timestamp?: Date | number;
 }
 
 /** A property rule applied to `properties` and `traits` before anything is stored. */

@@ -1,5 +1,7 @@
 import type { Analytics, Properties } from '@sightline/core';
 
+// The event calls first: the first six take their options third, the two AI helpers second (see
+// optionsAt below). The others take none.
 const METHODS = [
   'track',
   'page',
@@ -7,13 +9,13 @@ const METHODS = [
   'identify',
   'group',
   'alias',
+  'trackAIGeneration',
+  'trackAIFeedback',
   'reset',
   'flush',
   'optOut',
   'optIn',
   'setConsent',
-  'trackAIGeneration',
-  'trackAIFeedback',
   'recordMetric',
 ] as const;
 
@@ -35,7 +37,8 @@ export interface BufferedAnalytics {
 /**
  * Stable functions that buffer calls until a client is attached: the provider creates its client
  * after mount, children's effects run before their parent's, and apps load the SDK lazily. Calls
- * keep their order; `flush()` resolves once the client has flushed. `limit: 0` drops instead.
+ * keep their order and the time they were made (`options.timestamp`); `flush()` resolves once the
+ * client has flushed. `limit: 0` drops instead.
  */
 export function createBufferedAnalytics(limit = MAX_BUFFERED_CALLS): BufferedAnalytics {
   let client: Analytics | undefined;
@@ -46,15 +49,21 @@ export function createBufferedAnalytics(limit = MAX_BUFFERED_CALLS): BufferedAna
     return result;
   };
   const actions = {} as Record<Method, (...args: unknown[]) => unknown>;
-  for (const method of METHODS)
+  METHODS.forEach((method, i) => {
+    // Where the call takes its options (0: none). A buffered call is stamped there with the time it
+    // was made, so that one replayed later (consent given, SDK loaded) keeps it.
+    const optionsAt = i < 6 ? 2 : i < 8 ? 1 : 0;
     actions[method] = (...args) => {
       if (client) return apply(client, [method, args]);
       // A server render never gets a client (effects do not run there): keep nothing, send nothing.
       if (!limit || typeof window == 'undefined') return method == 'flush' ? Promise.resolve() : undefined;
       if (calls.length >= limit) calls.shift()![2]?.(undefined);
+      // The caller's own timestamp wins.
+      if (optionsAt) args[optionsAt] = { timestamp: Date.now(), ...(args[optionsAt] as object) };
       if (method != 'flush') return void calls.push([method, args]);
       return new Promise((resolve) => calls.push([method, args, resolve]));
     };
+  });
   return {
     actions: actions as unknown as AnalyticsActions,
     attach(c) {

@@ -35,6 +35,19 @@ describe('calls', () => {
     }
   });
 
+  it('a call can say when it happened (options.timestamp, a Date or epoch ms)', async () => {
+    const { analytics, collector } = setup();
+    const earlier = new Date('2026-03-04T05:06:07.089Z');
+    analytics.track('Then', {}, { timestamp: earlier });
+    analytics.page('Then Too', undefined, { timestamp: earlier.getTime() + 1 });
+    analytics.track('Now');
+    await analytics.flush();
+    const [then, thenToo, now] = collector.requests.flatMap((r) => r.body.batch);
+    expect(then!.timestamp).toBe('2026-03-04T05:06:07.089Z');
+    expect(thenToo!.timestamp).toBe('2026-03-04T05:06:07.090Z');
+    expect(Date.parse(now!.timestamp)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
   it('context follows navigation, title and session within one burst, and its JSON stays whole', async () => {
     const { analytics, collector } = setup();
     history.replaceState(null, '', '/a?utm_source=x');

@@ -24,6 +24,8 @@ describe('invalid input is reported, dropped alone, never thrown', () => {
       () => (analytics.identify as (...a: unknown[]) => void)(null),
       () => analytics.trackAIFeedback({ traceId: 't', score: 9 }),
       () => analytics.recordMetric('latency', NaN),
+      () => analytics.track('Bad Time', {}, { timestamp: new Date('not a date') }),
+      () => analytics.track('Far Time', {}, { timestamp: 9e15 }),
     ];
     for (const call of calls) expect(call).not.toThrow();
     analytics.track('Valid', { ok: true });
@@ -38,6 +40,7 @@ describe('invalid input is reported, dropped alone, never thrown', () => {
     expect(text).toMatch(/Huge.*over 32 KB/);
     expect(text).toMatch(/Wide.*over 32 KB/);
     expect(text).toMatch(/track\(\) needs a non-empty string/);
+    expect(text.match(/Dropped track: Invalid time value/g)).toHaveLength(2);
     expect(errors.every((e) => e.message.startsWith('[sightline] '))).toBe(true);
   });
 

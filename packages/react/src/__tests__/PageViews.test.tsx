@@ -83,7 +83,8 @@ describe('usePageView', () => {
         </AnalyticsProvider>
       </StrictMode>,
     );
-    expect(of('page')).toEqual([['Pricing', {}, { category: 'analytics' }]]);
+    // Made in the child's effect before the provider attached its client: stamped with that time.
+    expect(of('page')).toEqual([['Pricing', {}, { category: 'analytics', timestamp: expect.any(Number) }]]);
     act(() => view.getByText('toggle').click());
     act(() => view.getByText('toggle').click());
     expect(of('page')).toHaveLength(2);
@@ -102,7 +103,7 @@ describe('usePageView', () => {
       </AnalyticsProvider>,
     );
     expect(of('page')).toEqual([
-      [undefined, { path: '/blog', search: '?page=2' }, undefined],
+      [undefined, { path: '/blog', search: '?page=2' }, { timestamp: expect.any(Number) }],
       [undefined, { path: '/about', search: '' }, undefined],
     ]);
   });

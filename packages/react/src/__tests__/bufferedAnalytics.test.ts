@@ -1,23 +1,32 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createBufferedAnalytics, MAX_BUFFERED_CALLS } from '../bufferedAnalytics';
 import { recordingClient } from './helpers';
 
 describe('createBufferedAnalytics', () => {
-  it('keeps calls made before a client, replays them in order on attach, then passes calls through', () => {
+  it('keeps calls made before a client, replays them in order on attach with the time they were made, then passes calls through', () => {
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(1_000);
     const buffer = createBufferedAnalytics();
-    const { track, page, identify, setConsent } = buffer.actions;
+    const { track, page, identify, setConsent, trackAIFeedback } = buffer.actions;
     track('Early', { n: 1 });
-    identify('u1', { plan: 'pro' });
+    clock.mockReturnValue(2_000);
+    identify('u1', { plan: 'pro' }, { category: 'analytics' });
     page(undefined, { path: '/a' });
+    // A time of the caller's own is kept.
+    track('Dated', undefined, { timestamp: 500 });
+    trackAIFeedback({ traceId: 't', score: 1 });
     setConsent({ analytics: true });
+    clock.mockReturnValue(60_000);
     const { client, calls } = recordingClient();
     buffer.attach(client);
     expect(calls).toEqual([
-      ['track', 'Early', { n: 1 }],
-      ['identify', 'u1', { plan: 'pro' }],
-      ['page', undefined, { path: '/a' }],
+      ['track', 'Early', { n: 1 }, { timestamp: 1_000 }],
+      ['identify', 'u1', { plan: 'pro' }, { timestamp: 2_000, category: 'analytics' }],
+      ['page', undefined, { path: '/a' }, { timestamp: 2_000 }],
+      ['track', 'Dated', undefined, { timestamp: 500 }],
+      ['trackAIFeedback', { traceId: 't', score: 1 }, { timestamp: 2_000 }],
       ['setConsent', { analytics: true }],
     ]);
+    clock.mockRestore();
     track('Late');
     expect(calls.at(-1)).toEqual(['track', 'Late']);
   });
@@ -61,7 +70,7 @@ describe('createBufferedAnalytics', () => {
     expect(first.calls).toEqual([]);
     const second = recordingClient();
     buffer.attach(second.client);
-    expect(second.calls).toEqual([['track', 'Between']]);
+    expect(second.calls).toEqual([['track', 'Between', undefined, { timestamp: expect.any(Number) }]]);
 
     const dropping = createBufferedAnalytics(0);
     dropping.actions.track('Nowhere');

@@ -114,7 +114,7 @@ describe('useTrackOnMount', () => {
         </AnalyticsProvider>
       </StrictMode>,
     );
-    expect(of('track')).toEqual([['Checkout Started', { step: 1 }]]);
+    expect(of('track')).toEqual([['Checkout Started', { step: 1 }, { timestamp: expect.any(Number) }]]);
   });
 });
 
