@@ -167,7 +167,9 @@ function inWindow(s: string, p: number, read: (s: string, p: number) => number):
   } catch (error) {
     if (error !== NOT_JSON || windowEnd === bytes.length || p === 0) throw error;
   }
-  return read(openWindow(byteOffset(p)), 0);
+  // Spaces may lead: the window can end between a separator and the spaces after it.
+  const moved = openWindow(byteOffset(p));
+  return read(moved, spaces(moved, 0));
 }
 
 /** A position from a skipping function, or the end of reading when it found no JSON (-1). */

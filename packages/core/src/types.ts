@@ -46,9 +46,11 @@ export interface CallOptions {
   category?: string;
   /**
    * When it happened, if not now (a call recorded earlier and made later): a Date or epoch
-   * milliseconds. The session and page are still those of the call.
+   * milliseconds. The event's `timestamp` only: its messageId, session and page are still those of
+   * the call. An invalid time drops the call (reported); the collector refuses years outside
+   * 0001-9999 (reported as dropped).
    */
-  timestamp?: Date | number;
+  timestamp?: Date | number | undefined;
 }
 
 /** A property rule applied to `properties` and `traits` before anything is stored. */

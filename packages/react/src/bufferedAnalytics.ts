@@ -58,8 +58,10 @@ export function createBufferedAnalytics(limit = MAX_BUFFERED_CALLS): BufferedAna
       // A server render never gets a client (effects do not run there): keep nothing, send nothing.
       if (!limit || typeof window == 'undefined') return method == 'flush' ? Promise.resolve() : undefined;
       if (calls.length >= limit) calls.shift()![2]?.(undefined);
-      // The caller's own timestamp wins.
-      if (optionsAt) args[optionsAt] = { timestamp: Date.now(), ...(args[optionsAt] as object) };
+      // The caller's own timestamp wins; its other options stay as they are (inherited ones included).
+      const options = args[optionsAt] as { timestamp?: unknown } | undefined;
+      if (optionsAt && options?.timestamp == null)
+        args[optionsAt] = Object.assign(Object.create(typeof options == 'object' ? options : null), { timestamp: Date.now() });
       if (method != 'flush') return void calls.push([method, args]);
       return new Promise((resolve) => calls.push([method, args, resolve]));
     };

@@ -181,12 +181,17 @@ describe('scanBatch', () => {
     const events = EVENTS.map((event, i) =>
       typeof event === 'object' && event !== null && !Array.isArray(event) ? { ...event, note: `é${i}€😀\\"x`.repeat(1 + (i % 3)) } : event,
     );
-    const text = body(events, { sentAt: '2026-01-02T03:04:05.000Z', writeKey: 'k', context: { unused: '😀' } }) + '   ';
-    const longest = Math.max(...events.map((event) => Buffer.byteLength(JSON.stringify(event))));
+    const compact = body(events, { sentAt: '2026-01-02T03:04:05.000Z', writeKey: 'k', context: { unused: '😀' } }) + '   ';
+    // A space after every separator, as Python's json.dumps writes, and inside brackets (JSON text
+    // holds no raw line break inside a string, so only the indentation is replaced).
+    const spaced = JSON.stringify(JSON.parse(compact), null, 1).replace(/\n */g, ' ') + '   ';
+    const longest = Math.max(...events.map((event) => Buffer.byteLength(JSON.stringify(event, null, 1).replace(/\n */g, ' '))));
     // A window must hold an event and the comma after it.
-    for (let window = longest + 2; window < longest + 160; window++) {
-      expect(scan(text, window)?.sentAt, `window ${window}`).toBe('2026-01-02T03:04:05.000Z');
-      expectSameRows(text, window);
+    for (const text of [compact, spaced]) {
+      for (let window = longest + 2; window < longest + 160; window++) {
+        expect(scan(text, window)?.sentAt, `window ${window}`).toBe('2026-01-02T03:04:05.000Z');
+        expectSameRows(text, window);
+      }
     }
   });
 

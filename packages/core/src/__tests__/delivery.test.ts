@@ -191,11 +191,12 @@ describe('online / offline', () => {
     const { analytics, collector, online } = setup({ retry: { baseDelay: 60_000, maxDelay: 60_000 } }, () => (fail ? 0 : 200));
     vi.spyOn(Math, 'random').mockReturnValue(0.99);
     analytics.track('A');
-    await vi.waitFor(() => expect(collector.requests).toHaveLength(1));
+    // Seconds, not the default 1 s, for a loaded machine: the backoff being skipped is 60 s.
+    await vi.waitFor(() => expect(collector.requests).toHaveLength(1), { timeout: 5_000 });
     fail = false;
     online.set(false);
     online.set(true);
-    await vi.waitFor(() => expect(collector.stored.size).toBe(1));
+    await vi.waitFor(() => expect(collector.stored.size).toBe(1), { timeout: 5_000 });
   });
 });
 

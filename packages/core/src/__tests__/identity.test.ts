@@ -45,6 +45,11 @@ describe('calls', () => {
     const [then, thenToo, now] = collector.requests.flatMap((r) => r.body.batch);
     expect(then!.timestamp).toBe('2026-03-04T05:06:07.089Z');
     expect(thenToo!.timestamp).toBe('2026-03-04T05:06:07.090Z');
+    // The messageIds keep the time of the calls (UUID v7: the first 48 bits), so the queue's order is
+    // call order whatever times the calls give.
+    const idTime = (id: string) => parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+    expect(Math.abs(idTime(then!.messageId) - Date.now())).toBeLessThan(60_000);
+    expect([then!.messageId, thenToo!.messageId, now!.messageId]).toEqual([then!.messageId, thenToo!.messageId, now!.messageId].sort());
     expect(Date.parse(now!.timestamp)).toBeGreaterThan(Date.now() - 60_000);
   });
 

@@ -9,10 +9,12 @@ describe('createBufferedAnalytics', () => {
     const { track, page, identify, setConsent, trackAIFeedback } = buffer.actions;
     track('Early', { n: 1 });
     clock.mockReturnValue(2_000);
-    identify('u1', { plan: 'pro' }, { category: 'analytics' });
+    const options = { category: 'analytics' };
+    identify('u1', { plan: 'pro' }, options);
     page(undefined, { path: '/a' });
-    // A time of the caller's own is kept.
+    // A time of the caller's own is kept; an undefined one is not a time.
     track('Dated', undefined, { timestamp: 500 });
+    track('Undated', undefined, { timestamp: undefined });
     trackAIFeedback({ traceId: 't', score: 1 });
     setConsent({ analytics: true });
     clock.mockReturnValue(60_000);
@@ -20,15 +22,41 @@ describe('createBufferedAnalytics', () => {
     buffer.attach(client);
     expect(calls).toEqual([
       ['track', 'Early', { n: 1 }, { timestamp: 1_000 }],
-      ['identify', 'u1', { plan: 'pro' }, { timestamp: 2_000, category: 'analytics' }],
+      ['identify', 'u1', { plan: 'pro' }, { timestamp: 2_000 }],
       ['page', undefined, { path: '/a' }, { timestamp: 2_000 }],
       ['track', 'Dated', undefined, { timestamp: 500 }],
+      ['track', 'Undated', undefined, { timestamp: 2_000 }],
       ['trackAIFeedback', { traceId: 't', score: 1 }, { timestamp: 2_000 }],
       ['setConsent', { analytics: true }],
     ]);
+    // The caller's options are read through, not copied or changed: an inherited or getter
+    // `category` (consent) still reaches the client.
+    expect((calls[1]![3] as { category?: string }).category).toBe('analytics');
+    expect(options).toEqual({ category: 'analytics' });
     clock.mockRestore();
     track('Late');
     expect(calls.at(-1)).toEqual(['track', 'Late']);
+  });
+
+  it('stamps each event call at the position of its options, and no other call', () => {
+    const buffer = createBufferedAnalytics();
+    const a = buffer.actions;
+    a.track('T');
+    a.page('P');
+    a.screen('S');
+    a.identify('u');
+    a.group('g');
+    a.alias('u2');
+    a.trackAIGeneration({ model: 'm' } as never);
+    a.trackAIFeedback({ traceId: 't', score: 1 });
+    a.recordMetric('latency', 1, { type: 'gauge' });
+    a.reset();
+    const { client, calls } = recordingClient();
+    buffer.attach(client);
+    // As in @sightline/core's types: options third for the first six, second for the AI helpers.
+    const stampedAt = calls.map((call) => call.findIndex((arg) => typeof (arg as { timestamp?: unknown })?.timestamp === 'number'));
+    expect(calls.map((call) => call[0])).toEqual(['track', 'page', 'screen', 'identify', 'group', 'alias', 'trackAIGeneration', 'trackAIFeedback', 'recordMetric', 'reset']);
+    expect(stampedAt).toEqual([3, 3, 3, 3, 3, 3, 2, 2, -1, -1]);
   });
 
   it('has stable functions: the same before and after attach', () => {
