@@ -103,7 +103,7 @@ export async function collectorRun({ backend, adminUrl, warm, measured, log, cpu
     statuses: res.statuses,
     cpu,
     // CPU per stored event: steadier than ev/s when other work shares the cores.
-    usPerEvent: { collector: (cpu.collector * 1e6) / events, postgres: (cpu.postgres * 1e6) / events },
+    usPerEvent: { collector: (cpu.collector * 1e6) / events, postgres: (cpu.postgres * 1e6) / events, loadgen: (cpu.loadgen * 1e6) / events },
     runner: collector.runner,
     window,
   };
@@ -285,6 +285,14 @@ export function printIngest(r, log = console.log) {
     // This round's own p95 (the table's p95 is the median over the rounds).
     const spread = (x.run.roundP95 ?? x.run.p95) / x.run.mean;
     log(`${x.backend}: mean batch latency ${fmt(x.run.mean, 1)} ms = ${fmt(inFlight)} events in flight / ${fmt(x.run.evs)} ev/s (Little's law); p95 is ${fmt(spread, 2)} x the mean, so p95 < 100 ms needs about ${fmt((inFlight * spread * 1000) / 100)} ev/s at this spread (raw limit ${fmt(x.raw)}).`);
+    // Where the PostgreSQL ratio comes from: the raw limit gives both cores to the database (2 / p
+    // events per us), the collector run shares the U cores it keeps busy among c + p + l.
+    const { usPerEvent: us, cpu } = x.run;
+    if (x.backend.startsWith('PostgreSQL') && us?.loadgen !== undefined && cpu?.wall > 0) {
+      const busy = (cpu.collector + cpu.postgres + cpu.loadgen) / cpu.wall;
+      const model = (busy * us.postgres) / (2 * (us.collector + us.postgres + us.loadgen));
+      log(`${x.backend}: CPU per event: collector ${fmt(us.collector, 1)} + database ${fmt(us.postgres, 1)} + load generator ${fmt(us.loadgen, 1)} us, ${fmt(busy, 2)} of 2 cores busy; ratio ~ busy x database / (2 x sum) = ${fmt(model, 2)} (measured ${fmt(x.run.evs / x.raw, 2)}).`);
+    }
   }
   log('CPU in % of one core (the machine has 200%); "others" is whatever else ran meanwhile: above ~20% the figures are disturbed.');
   log('Targets: ratio >= 0.5 of PostgreSQL COPY, >= 0.6 of PGlite; p95 per batch < 100 ms; every accepted event stored exactly once.');
