@@ -1,6 +1,7 @@
 // track() in Chromium: synchronous cost per call, and total main-thread cost
 // per event including the deferred work (plugins, serialisation, IndexedDB
-// write), at queue depths 0, 1k, 5k and 10k. See docs/benchmarks.md.
+// write), at queue depths 0, 1k, 5k and 10k, and with a full queue where every
+// call drops the oldest event. See docs/benchmarks.md.
 import { createServer } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -55,7 +56,8 @@ export async function runTrack({ quick = false, profile = false, log = console.l
     log('track: packages/core/src/index.ts not found; skipped.');
     return { skipped: 'core source missing' };
   }
-  const depths = [0, 1000, 5000, 10000];
+  // FULL: 10,000 stored under the default bound of 10,000 events, so every call drops the oldest.
+  const depths = [0, 1000, 5000, 10000, FULL];
   const rounds = quick ? 10 : 30;
   const size = 50;
   const burstN = quick ? 1000 : 2000;
@@ -81,7 +83,20 @@ export async function runTrack({ quick = false, profile = false, log = console.l
     await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
     const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
 
+    // A new browser's first IndexedDB writes cost two to three times what later ones do (44 against
+    // 14 us/event at depth 0, measured 2026-12-08), whatever the page: tens of thousands of writes on
+    // a throwaway database first, so that the depths measure the SDK and not the order they run in.
+    await page.goto(`${origin}/`);
+    const coldN = quick ? 10000 : 30000;
+    const c0 = await metrics();
+    await page.evaluate((n) => window.bench.warm(n), coldN);
+    const c1 = await metrics();
+    const coldUs = ((c1.TaskDuration - c0.TaskDuration) * 1e6) / coldN;
+    log(`track: browser warm-up: ${coldN} events on a throwaway database, ${coldUs.toFixed(1)} us/event main thread (not counted)`);
+
     for (const depth of depths) {
+      const full = depth === FULL;
+      const stored0 = full ? FULL_BOUND : depth;
       await page.goto(`${origin}/`);
       const info = await page.evaluate(() => window.bench.info());
       if (!info.hasSdk) throw new Error('window.Sightline.createAnalytics missing from the bundle');
@@ -89,8 +104,8 @@ export async function runTrack({ quick = false, profile = false, log = console.l
       // The same JIT warm-up for every depth, on a throwaway client and database.
       await page.evaluate((n) => window.bench.warm(n), quick ? 1000 : 3000);
       // A new IndexedDB database per depth, so each starts from exactly `depth` stored events.
-      const { storageMode } = await page.evaluate((k) => window.bench.setup(k), `bench-${depth}-${Date.now()}`);
-      if (depth) await page.evaluate((n) => window.bench.fill(n), depth);
+      const { storageMode } = await page.evaluate(([k, max]) => window.bench.setup(k, max), [`bench-${depth}-${Date.now()}`, full ? FULL_BOUND : undefined]);
+      if (stored0) await page.evaluate((n) => window.bench.fill(n), stored0);
       // Warm-up (JIT), not counted.
       await page.evaluate(() => window.bench.sync(5, 50));
       const perCall = await page.evaluate(([r, s]) => window.bench.sync(r, s), [rounds, size]);
@@ -126,7 +141,7 @@ export async function runTrack({ quick = false, profile = false, log = console.l
         baselineUs,
       };
       rows.push(row);
-      log(`track: depth ${depth}: sync ${syncMedian.toFixed(2)} us/call, total main thread ${row.taskUs.toFixed(1)} us/event, wall to IndexedDB ${row.wallUs.toFixed(1)} us/event (stored ${stored})`);
+      log(`track: depth ${depthLabel(depth)}: sync ${syncMedian.toFixed(2)} us/call, total main thread ${row.taskUs.toFixed(1)} us/event, wall to IndexedDB ${row.wallUs.toFixed(1)} us/event (stored ${stored})`);
     }
     // IndexedDB's floor in this browser (no SDK): one key per event vs one record per 100 events.
     const floor = {};
@@ -154,7 +169,7 @@ export async function runTrack({ quick = false, profile = false, log = console.l
       log('track: CPU profile of 10,000 track() calls with their deferred work (sampling every 50 us):');
       log(topFunctions(prof, 18));
     }
-    const result = { floor, chromium: browser.version(), bundleKB: sdk.length / 1024, rounds, size, burstN, burstReps, rows };
+    const result = { floor, coldN, coldUs, chromium: browser.version(), bundleKB: sdk.length / 1024, rounds, size, burstN, burstReps, rows };
     printTrack(result, log);
     return result;
   } finally {
@@ -163,6 +178,10 @@ export async function runTrack({ quick = false, profile = false, log = console.l
   }
 }
 
+const FULL = 'full';
+const FULL_BOUND = 10000;
+const depthLabel = (depth) => (depth === FULL ? `${fmt(FULL_BOUND)} (full)` : fmt(depth));
+
 const txCell = (x) => (x.storageMode === 'instrumented' ? fmt(x.eventsPerTx, 1) : 'n/a');
 
 export function printTrack(r, log = console.log) {
@@ -170,8 +189,10 @@ export function printTrack(r, log = console.log) {
   log(`track() in Chromium ${r.chromium}: sync = median of ${r.rounds} per-batch averages (${r.size} calls/batch); total = ${r.burstN}-event bursts (tasks of 100 calls), median of ${r.burstReps}`);
   log(table([
     ['queue depth', 'sync us/call (median)', 'sync p10', 'sync p90', 'main-thread CPU us/event (CDP TaskDuration)', 'wall us/event to IndexedDB', 'events per IDB transaction', 'longest task ms', 'target'],
-    ...r.rows.map((x) => [fmt(x.depth), fmt(x.syncMedianUs, 2), fmt(x.syncP10Us, 2), fmt(x.syncP90Us, 2), fmt(x.taskUs, 1), fmt(x.wallUs, 1), txCell(x), x.longestTaskMs ? fmt(x.longestTaskMs, 0) : '< 50', 'sync <= 5, total <= 20']),
+    ...r.rows.map((x) => [depthLabel(x.depth), fmt(x.syncMedianUs, 2), fmt(x.syncP10Us, 2), fmt(x.syncP90Us, 2), fmt(x.taskUs, 1), fmt(x.wallUs, 1), txCell(x), x.longestTaskMs ? fmt(x.longestTaskMs, 0) : '< 50', 'sync <= 5, total <= 20']),
   ]));
+  if (r.rows.some((x) => x.depth === FULL)) log(`"${depthLabel(FULL)}": ${fmt(FULL_BOUND)} events stored under the default bound (maxQueueEvents ${fmt(FULL_BOUND)}), so every call drops the oldest event.`);
+  if (r.coldUs !== undefined) log(`Before the depths, a browser warm-up of ${fmt(r.coldN)} events on a throwaway database: ${fmt(r.coldUs, 1)} us/event main-thread CPU, its flush and shutdown included (a new browser's first IndexedDB writes are the dearest).`);
   if (r.floor) {
     const f = r.floor;
     log(`IndexedDB alone (no SDK, ${f['per-event'].bytes}-byte values, 100 per transaction, best of 2): one key per event ${fmt(f['per-event'].taskUs, 1)} us/event main-thread CPU (${fmt(f['per-event'].wallUs, 1)} us wall); one record per 100 events ${fmt(f['per-100'].taskUs, 1)} us/event (${fmt(f['per-100'].wallUs, 1)} us wall).`);

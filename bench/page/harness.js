@@ -68,7 +68,8 @@
      */
     async warm(n) {
       const name = 'bench-warm-' + Math.random();
-      const w = S.createAnalytics({ writeKey: name, host: 'http://127.0.0.1:9', flushInterval: 3600000, env: { online: offline, sendBeacon: null } });
+      // Bounds above n: the warm-up never drops (the full-queue row measures that).
+      const w = S.createAnalytics({ writeKey: name, host: 'http://127.0.0.1:9', flushInterval: 3600000, maxQueueEvents: n + 1, maxQueueBytes: 1e9, env: { online: offline, sendBeacon: null } });
       for (let i = 0; i < n; i += 100) {
         for (let j = i; j < Math.min(n, i + 100); j++) w.track(NAMES[j & 3], PROPS[j & 15]);
         await yieldTask();
@@ -78,7 +79,8 @@
       indexedDB.deleteDatabase('sightline-' + name);
     },
 
-    async setup(writeKey) {
+    /** A client on a new database; `maxQueueEvents` below the depth makes every call drop the oldest. */
+    async setup(writeKey, maxQueueEvents = 1000000) {
       dbName = 'sightline-' + writeKey;
       let storage = 'auto';
       if (typeof S.unstable_idbStorage === 'function') {
@@ -102,7 +104,7 @@
         // Never reached: the online manager keeps the SDK offline, so the queue only grows.
         host: 'http://127.0.0.1:9',
         flushInterval: 3600000,
-        maxQueueEvents: 1000000,
+        maxQueueEvents,
         maxQueueBytes: 1e9,
         storage,
         env: { online: offline, sendBeacon: null },

@@ -9,7 +9,8 @@ export type Queue = ReturnType<typeof createQueue>;
 
 /**
  * The durable queue: an ordered memory mirror of the storage, written in batches
- * (one `setMany` per `commit()`, i.e. per drain of tracked calls), bounded by count and bytes (oldest dropped).
+ * (one `setMany` per `commit()`, i.e. per drain of tracked calls), bounded by count and bytes at
+ * each commit (oldest dropped).
  * The storage is the truth shared by tabs; `sync()` re-reads it before a flush.
  */
 export function createQueue(
@@ -36,8 +37,15 @@ export function createQueue(
       report('storage', 'IndexedDB unavailable: queue in memory', err);
     }));
 
-  /** Write what `add()` queued, in one IndexedDB transaction; resolves once written (or degraded). */
+  /**
+   * Enforce the bounds, write what `add()` queued in one IndexedDB transaction, then delete what the
+   * bounds dropped in one more (oldest first; an event added and dropped in the same drain is
+   * written, then deleted). Once per drain, not per event: one transaction per dropped event made
+   * every call on a full queue cost milliseconds. Resolves once written (or degraded).
+   */
   const commit = (): Promise<unknown> => {
+    const dropped = enforceBounds(items, maxCount, maxBytes, bytes);
+    dropped.forEach((i) => ((bytes -= i.size), unsaved.delete(i)));
     const batch = pending;
     if (batch.length) {
       pending = [];
@@ -46,17 +54,10 @@ export function createQueue(
         batch.forEach((i) => unsaved.delete(i));
       });
     }
+    if (dropped[0]) drop('overflow', ids(dropped));
     return chain;
   };
 
-  const bound = () => {
-    const dropped = enforceBounds(items, maxCount, maxBytes, bytes);
-    if (dropped.length) {
-      dropped.forEach((i) => ((bytes -= i.size), unsaved.delete(i)));
-      pending = pending.filter((i) => !dropped.includes(i));
-      drop('overflow', ids(dropped));
-    }
-  };
   const drop = (reason: DroppedEvent['reason'], messageIds: string[]) => {
     void run(() => storage.delMany(messageIds));
     emit('dropped', { reason, count: messageIds.length, messageIds });
@@ -76,7 +77,6 @@ export function createQueue(
       bytes += item.size;
       unsaved.add(item);
       pending.push(item);
-      bound();
     },
     commit,
     /** Remove delivered (or rejected) items from memory and storage. */
@@ -108,7 +108,7 @@ export function createQueue(
       items.sort((a, b) => (a.id < b.id ? -1 : 1));
       bytes = items.reduce((n, i) => n + i.size, 0);
       if (corrupt.length) report('storage', 'Skipped corrupt stored events'), drop('corrupt', corrupt);
-      bound();
+      commit();
     },
     /** Forget everything, in memory and in storage (opt-out). */
     clear(): Promise<unknown> {

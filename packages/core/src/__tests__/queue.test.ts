@@ -32,6 +32,50 @@ describe('queue bounds', () => {
   });
 });
 
+describe('a full queue', () => {
+  // A memory storage that records each delete, to count transactions.
+  const countingStorage = () => {
+    const mem = unstable_memoryStorage();
+    const deletes: string[][] = [];
+    const storage: QueueStorage = { ...mem, delMany: (keys) => (deletes.push(keys), mem.delMany(keys)) };
+    return { storage, deletes, keys: async () => (await mem.entries()).map(([k]) => String(k)) };
+  };
+  const drains = async (analytics: { track(event: string): void; flush(): Promise<void> }, from: number, count: number, size: number) => {
+    for (let d = 0; d < count; d++) {
+      for (let i = 0; i < size; i++) analytics.track('E' + (from + d * size + i));
+      await analytics.flush();
+    }
+  };
+
+  it('drops the oldest once per drain: one delete and one report for all of its events', async () => {
+    const { storage, deletes, keys } = countingStorage();
+    const { analytics, collector, dropped, online } = setup({ maxQueueEvents: 50, flushAt: 1000, storage });
+    online.set(false);
+    await drains(analytics, 0, 1, 50);
+    expect(deletes).toHaveLength(0);
+    await drains(analytics, 50, 3, 20);
+    // Three drains of 20 on a full queue: three deletes of 20, not 60 deletes of one.
+    expect(deletes.map((d) => d.length)).toEqual([20, 20, 20]);
+    expect(dropped).toEqual([20, 20, 20].map((count) => ({ reason: 'overflow', count })));
+    expect(await keys()).toHaveLength(50);
+    online.set(true);
+    await analytics.flush();
+    expect(collector.names()).toEqual(Array.from({ length: 50 }, (_, i) => 'E' + (60 + i)));
+  });
+
+  it('a drain larger than the bound keeps its newest events, in memory and in storage', async () => {
+    const { storage, keys } = countingStorage();
+    const { analytics, collector, dropped, online } = setup({ maxQueueEvents: 50, flushAt: 1000, storage });
+    online.set(false);
+    await drains(analytics, 0, 1, 120);
+    expect(dropped).toEqual([{ reason: 'overflow', count: 70 }]);
+    expect(await keys()).toHaveLength(50);
+    online.set(true);
+    await analytics.flush();
+    expect(collector.names()).toEqual(Array.from({ length: 50 }, (_, i) => 'E' + (70 + i)));
+  });
+});
+
 describe('IndexedDB persistence', () => {
   it('stores the events of one drain as one record keyed by the first messageId', async () => {
     const writeKey = uniqueKey();
