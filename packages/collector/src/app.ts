@@ -1,6 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import cors from '@fastify/cors';
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { KeyStore } from './auth';
+import { readBody } from './bodyReader';
+import type { BufferPool } from './bufferPool';
 import type { Database } from './database';
 import { HttpError, type ErrorCode } from './errors';
 import type { EventWriter } from './eventWriter';
@@ -28,6 +31,8 @@ export interface AppDeps {
   logDestination?: { write(line: string): unknown } | undefined;
   /** Rows queued for insert, bounded by `maxQueuedRows`. */
   backlog: Backlog;
+  /** Where request bodies are read; the ingest routes give each back once decoded. */
+  buffers: BufferPool;
   /** Longest a request may take, body upload included (Node's `requestTimeout`). */
   requestTimeoutMs: number;
   /** Longest a connection may stay inactive (Node's socket timeout). */
@@ -79,7 +84,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // JSON arrives as text/plain (beacons), with no type, or gzipped: read bytes
   // for every type and decode in the route, where limits and errors are ours.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', (request: FastifyRequest, payload: IncomingMessage) =>
+    readBody(payload, request.headers['content-length'], deps.maxBatchBytes, deps.buffers),
+  );
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     if (error instanceof HttpError) {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type LogLevel } from './app';
+import { BufferPool } from './bufferPool';
 import { createKeyStore } from './auth';
 import { ensureProject, type ProjectCredentials, type ProjectSeed } from './credentials';
 import type { Database } from './database';
@@ -185,6 +186,9 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const projects: ProjectCredentials[] = [];
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? COLLECTOR_DEFAULTS.shutdownTimeoutMs;
   const backlog: Backlog = { rows: 0, max: Math.max(1, options.maxQueuedRows ?? COLLECTOR_DEFAULTS.maxQueuedRows) };
+  // Request bodies and their COPY data (about 300 KB each per 500-event batch) in reused memory:
+  // 16 of 512 KiB kept at most, about as many as the requests and COPY groups in flight under load.
+  const buffers = new BufferPool(512 * 1024, 16);
 
   const requireDb = (): Database => {
     if (!db) throw new Error(NOT_STARTED);
@@ -224,6 +228,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     logLevel: options.logLevel ?? COLLECTOR_DEFAULTS.logLevel,
     logDestination: options.logDestination,
     backlog,
+    buffers,
     requestTimeoutMs: options.requestTimeoutMs ?? COLLECTOR_DEFAULTS.requestTimeoutMs,
     connectionTimeoutMs: Math.max(CONNECTION_TIMEOUT_MS, options.requestTimeoutMs ?? 0),
     isShuttingDown: () => shuttingDown,
@@ -292,6 +297,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     }
     db = opened;
     writer = createEventWriter(opened, {
+      buffers,
       // On a server, groups small enough that the database and the parsing of the next requests
       // both stay busy (decision 0017); PGlite runs one statement at a time and gains from fewer.
       maxRows: options.writer?.maxRows ?? (opened.kind === 'postgres' ? 1500 : 5000),

@@ -1,3 +1,4 @@
+import type { BufferPool } from './bufferPool';
 import { canonicalMillis } from './canonicalTime';
 import type { EventRow } from './validateEvent';
 
@@ -105,54 +106,62 @@ function instant(iso: string): number {
  * timestamps per row (about 3 us of its 21 per row), and this side all
  * escaping. Written straight into a Buffer; lone surrogates become U+FFFD, as
  * UTF-8 encoding stores them. Timestamps (`receivedAt` included) must be ISO
- * 8601 with a zone, as validation makes them: anything else throws.
+ * 8601 with a zone, as validation makes them: anything else throws. With a `pool`, the data is
+ * written in a buffer from it (give it back once sent); nothing is taken from it when this throws.
  */
-export function copyRows(projectId: string, receivedAt: string, rows: readonly EventRow[]): CopyRows {
+export function copyRows(projectId: string, receivedAt: string, rows: readonly EventRow[], pool?: BufferPool): CopyRows {
   const received = instant(receivedAt);
   const seen = new Set<string>();
   const kept: EventRow[] = [];
-  let data = Buffer.allocUnsafe(rows.length * 720);
+  let data = pool ? pool.take(rows.length * 720) : Buffer.allocUnsafe(rows.length * 720);
   let at = 0;
   // Events of a batch mostly share the batch's sentAt: parsed once.
   let sentAt: string | null = null;
   let sentMs = 0;
-  for (const row of rows) {
-    if (seen.has(row.messageId)) continue;
-    seen.add(row.messageId);
-    kept.push(row);
-    const units =
-      projectId.length + row.messageId.length + row.type.length + (row.event?.length ?? 0) + (row.name?.length ?? 0) +
-      (row.userId?.length ?? 0) + (row.anonymousId?.length ?? 0) + (row.groupId?.length ?? 0) + (row.previousId?.length ?? 0) +
-      (row.sessionId?.length ?? 0) + row.properties.length + row.traits.length + row.context.length;
-    // UTF-8 needs at most 3 bytes per UTF-16 unit; then the field count, 16 lengths and 3 timestamps.
-    const most = 3 * units + 2 + 16 * 4 + 3 * 8;
-    if (at + most > data.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(2 * data.length, at + most));
-      data.copy(bigger, 0, 0, at);
-      data = bigger;
+  try {
+    for (const row of rows) {
+      if (seen.has(row.messageId)) continue;
+      seen.add(row.messageId);
+      kept.push(row);
+      const units =
+        projectId.length + row.messageId.length + row.type.length + (row.event?.length ?? 0) + (row.name?.length ?? 0) +
+        (row.userId?.length ?? 0) + (row.anonymousId?.length ?? 0) + (row.groupId?.length ?? 0) + (row.previousId?.length ?? 0) +
+        (row.sessionId?.length ?? 0) + row.properties.length + row.traits.length + row.context.length;
+      // UTF-8 needs at most 3 bytes per UTF-16 unit; then the field count, 16 lengths and 3 timestamps.
+      const most = 3 * units + 2 + 16 * 4 + 3 * 8;
+      if (at + most > data.length) {
+        const size = Math.max(2 * data.length, at + most);
+        const bigger = pool ? pool.take(size) : Buffer.allocUnsafe(size);
+        data.copy(bigger, 0, 0, at);
+        pool?.give(data);
+        data = bigger;
+      }
+      if (row.sentAt !== null && row.sentAt !== sentAt) {
+        sentAt = row.sentAt;
+        sentMs = instant(sentAt);
+      }
+      data[at] = 0;
+      data[at + 1] = EVENT_COLUMNS.length;
+      at = text(data, at + 2, projectId);
+      at = text(data, at, row.messageId);
+      at = text(data, at, row.type);
+      at = nullableText(data, at, row.event);
+      at = nullableText(data, at, row.name);
+      at = nullableText(data, at, row.userId);
+      at = nullableText(data, at, row.anonymousId);
+      at = nullableText(data, at, row.groupId);
+      at = nullableText(data, at, row.previousId);
+      at = nullableText(data, at, row.sessionId);
+      at = timestamp(data, at, instant(row.timestamp));
+      at = row.sentAt === null ? nullableText(data, at, null) : timestamp(data, at, sentMs);
+      at = timestamp(data, at, received);
+      at = text(data, at, row.properties);
+      at = text(data, at, row.traits);
+      at = text(data, at, row.context);
     }
-    if (row.sentAt !== null && row.sentAt !== sentAt) {
-      sentAt = row.sentAt;
-      sentMs = instant(sentAt);
-    }
-    data[at] = 0;
-    data[at + 1] = EVENT_COLUMNS.length;
-    at = text(data, at + 2, projectId);
-    at = text(data, at, row.messageId);
-    at = text(data, at, row.type);
-    at = nullableText(data, at, row.event);
-    at = nullableText(data, at, row.name);
-    at = nullableText(data, at, row.userId);
-    at = nullableText(data, at, row.anonymousId);
-    at = nullableText(data, at, row.groupId);
-    at = nullableText(data, at, row.previousId);
-    at = nullableText(data, at, row.sessionId);
-    at = timestamp(data, at, instant(row.timestamp));
-    at = row.sentAt === null ? nullableText(data, at, null) : timestamp(data, at, sentMs);
-    at = timestamp(data, at, received);
-    at = text(data, at, row.properties);
-    at = text(data, at, row.traits);
-    at = text(data, at, row.context);
+  } catch (error) {
+    pool?.give(data);
+    throw error;
   }
   return { data: data.subarray(0, at), rows: kept };
 }

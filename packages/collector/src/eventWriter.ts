@@ -1,3 +1,4 @@
+import type { BufferPool } from './bufferPool';
 import { EVENT_COLUMNS, copyRows, type CopyRows } from './copyRows';
 import type { Queryable } from './database';
 import { INSERT_EVENTS_SQL, eventRecord } from './eventRecords';
@@ -22,6 +23,8 @@ export interface EventWriterOptions {
    * realtime). Runs synchronously on the write path: keep it cheap; a throw is ignored.
    */
   onStored?: ((projectId: string, receivedAt: string, rows: readonly EventRow[]) => void) | undefined;
+  /** Where COPY data is built; each request's goes back once its rows are stored or refused. */
+  buffers?: BufferPool | undefined;
 }
 
 /** How a request's events fared. */
@@ -92,6 +95,11 @@ export function createEventWriter(db: Queryable, options: EventWriterOptions = {
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const copyIn = db.copyIn?.bind(db);
   const onStored = options.onStored;
+  const buffers = options.buffers;
+  // Once a request is answered its COPY data is read no more: the database has it (or refused it).
+  const release = (job: Job): void => {
+    if (job.copy) buffers?.give(job.copy.data);
+  };
   const queue: Job[] = [];
   let running = 0;
   let idleWaiters: Array<() => void> = [];
@@ -127,6 +135,7 @@ export function createEventWriter(db: Queryable, options: EventWriterOptions = {
     try {
       await insertGroup(group);
       for (const job of group) {
+        release(job);
         job.resolve({ accepted: job.accepted, duplicates: job.rows.length - job.accepted });
         if (onStored && job.stored.length > 0) {
           try {
@@ -136,6 +145,7 @@ export function createEventWriter(db: Queryable, options: EventWriterOptions = {
       }
     } catch (error) {
       if (group.length === 1) {
+        release(group[0]!);
         group[0]!.reject(error);
         return;
       }
@@ -218,7 +228,7 @@ export function createEventWriter(db: Queryable, options: EventWriterOptions = {
       return new Promise<WriteResult>((resolve, reject) => {
         // Built now, while the database works on earlier groups, so that a
         // free connection gets its next COPY without waiting for it.
-        const copy = copyIn ? copyRows(projectId, receivedAt, rows) : null;
+        const copy = copyIn ? copyRows(projectId, receivedAt, rows, buffers) : null;
         queue.push({ projectId, receivedAt, rows, chars: charsOf(rows), copy, accepted: 0, stored: [], resolve, reject });
         pump();
       });

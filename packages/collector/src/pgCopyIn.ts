@@ -14,6 +14,10 @@ const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]); // 'c', length 4
  * messages that follow (protocol, "COPY Operations").
  */
 class CopyIn implements pg.Submittable {
+  // The server's answer (undefined: none yet; null: committed) and whether the socket took the last byte.
+  private answer: Error | null | undefined;
+  private sent = false;
+
   constructor(
     private readonly sql: string,
     private readonly chunks: readonly Buffer[],
@@ -30,7 +34,16 @@ class CopyIn implements pg.Submittable {
       connection.stream.write(header);
       connection.stream.write(chunk);
     }
-    connection.stream.write(COPY_DONE);
+    // Writes complete in order: after this one the socket holds none of the chunks any more, so the
+    // caller may reuse their memory (an error can come back while they still wait to be written).
+    connection.stream.write(COPY_DONE, () => {
+      this.sent = true;
+      this.finish();
+    });
+  }
+
+  private finish(): void {
+    if (this.sent && this.answer !== undefined) this.settle(this.answer ?? undefined);
   }
 
   // pg calls these by name as the server answers; only the end and errors matter here.
@@ -38,12 +51,14 @@ class CopyIn implements pg.Submittable {
   handleCommandComplete(): void {}
 
   handleReadyForQuery(): void {
-    this.settle();
+    this.answer ??= null;
+    this.finish();
   }
 
   // pg hands over an error instead of ReadyForQuery, and readies the connection itself.
   handleError(error: Error): void {
-    this.settle(error);
+    this.answer ??= error;
+    this.finish();
   }
 }
 

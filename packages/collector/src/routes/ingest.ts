@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { BufferPool } from '../bufferPool';
 import { setLogFields } from '../requestLog';
 import { parseAuthorization, type KeyStore } from '../auth';
 import { decodeBody } from '../decodeBody';
@@ -17,6 +18,8 @@ export interface IngestDeps {
   maxBatchBytes: number;
   /** Rows queued or being inserted, shared by every request (see `maxQueuedRows`). */
   backlog: Backlog;
+  /** Where the bodies were read (bodyReader): each goes back once decoded. */
+  buffers: BufferPool;
 }
 
 /** Rows accepted for writing and not yet stored, and the bound past which ingest answers 503. */
@@ -85,7 +88,14 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): vo
   async function ingest(request: FastifyRequest, forcedType: EventType | undefined) {
     const receivedAt = new Date().toISOString();
     let projectId = headerProject.get(request);
-    const body = await decodeBody(request.body, request.headers['content-encoding'], deps.maxBatchBytes, forcedType === undefined);
+    let body;
+    try {
+      body = await decodeBody(request.body, request.headers['content-encoding'], deps.maxBatchBytes, forcedType === undefined);
+    } finally {
+      // Decoded into strings and objects (or refused): nothing reads the bytes again.
+      if (Buffer.isBuffer(request.body)) deps.buffers.give(request.body);
+      request.body = undefined;
+    }
     const value = body.value;
     if (!isObject(value)) throw new HttpError(400, 'invalid_body', 'The body must be a JSON object.');
     if (projectId === undefined) {

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { BufferPool } from '../bufferPool';
+
+describe('BufferPool', () => {
+  it('hands a buffer given back out again, views included', () => {
+    const pool = new BufferPool(1024, 4);
+    const a = pool.take(100);
+    expect(a.length).toBe(1024);
+    a[0] = 42;
+    pool.give(a.subarray(10, 20));
+    expect(pool.free).toBe(1);
+    const b = pool.take(1024);
+    expect(b.buffer).toBe(a.buffer);
+    expect(b[0]).toBe(42);
+    expect(pool.free).toBe(0);
+  });
+
+  it('never takes in a buffer twice, nor one it did not hand out', () => {
+    const pool = new BufferPool(1024, 4);
+    const a = pool.take(1);
+    pool.give(a);
+    pool.give(a);
+    expect(pool.free).toBe(1);
+    // Same size, other memory: someone else's.
+    pool.give(Buffer.allocUnsafeSlow(1024));
+    pool.give(new Uint8Array(1024));
+    expect(pool.free).toBe(1);
+    // Two takes, two different buffers.
+    const [x, y] = [pool.take(1), pool.take(1)];
+    expect(x.buffer).not.toBe(y.buffer);
+  });
+
+  it('gives a larger request memory of its own, and keeps at most maxFree', () => {
+    const pool = new BufferPool(1024, 2);
+    const big = pool.take(5000);
+    expect(big.length).toBe(5000);
+    pool.give(big);
+    expect(pool.free).toBe(0);
+    const taken = [pool.take(1), pool.take(1), pool.take(1)];
+    for (const buffer of taken) pool.give(buffer);
+    expect(pool.free).toBe(2);
+  });
+});
