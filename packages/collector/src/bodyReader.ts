@@ -5,40 +5,36 @@ import { HttpError } from './errors';
 const tooLarge = (limit: number): HttpError => new HttpError(413, 'payload_too_large', `The body exceeds ${limit} bytes.`);
 
 /**
- * Read a request body into one buffer from `pool`, as Fastify's own `parseAs: 'buffer'` reads it
- * into a new one (same refusals: a declared or received length over `limit` is a 413, a body
- * shorter or longer than its Content-Length a 400). The result is a view of a pooled buffer: give
- * it back to the pool once nothing reads it any more, or leave it to the garbage collector.
+ * Read a request body as Fastify's own `parseAs: 'buffer'` does, with the same refusals (a declared
+ * or received length over `limit` is a 413, a body shorter or longer than its Content-Length a 400,
+ * a broken upload a 400), but join its chunks in a buffer from `pool` instead of a new one. The
+ * chunks are kept as they come, so an upload holds only what it has sent so far; the result is a
+ * view of a pooled buffer when the body is large: give it back once nothing reads it any more, or
+ * leave it to the garbage collector.
  */
 export function readBody(payload: Readable, contentLength: string | undefined, limit: number, pool: BufferPool): Promise<Buffer> {
   const declared = contentLength === undefined ? Number.NaN : Number(contentLength);
   if (declared > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
-    // Sized by Content-Length when there is one; a chunked body starts in a pooled buffer and grows.
-    let buffer = pool.take(Number.isNaN(declared) ? Math.min(limit, pool.size) : declared);
+    const chunks: Buffer[] = [];
     let received = 0;
 
     const stop = (error: Error | null) => {
       payload.removeListener('data', onData);
       payload.removeListener('end', onEnd);
       payload.removeListener('error', onEnd);
-      if (error === null) return resolve(buffer.subarray(0, received));
-      pool.give(buffer);
-      reject(error);
+      if (error !== null) return reject(error);
+      const body = pool.take(received);
+      let at = 0;
+      for (const chunk of chunks) at += chunk.copy(body, at);
+      resolve(body.subarray(0, received));
     };
 
     function onData(chunk: Buffer | string) {
       if (typeof chunk === 'string') chunk = Buffer.from(chunk);
-      const end = received + chunk.length;
-      if (end > limit) return stop(tooLarge(limit));
-      if (end > buffer.length) {
-        const bigger = pool.take(Math.min(limit, Math.max(end, 2 * buffer.length)));
-        buffer.copy(bigger, 0, 0, received);
-        pool.give(buffer);
-        buffer = bigger;
-      }
-      chunk.copy(buffer, received);
-      received = end;
+      received += chunk.length;
+      if (received > limit) return stop(tooLarge(limit));
+      chunks.push(chunk);
     }
 
     function onEnd(error?: Error & { statusCode?: number }) {

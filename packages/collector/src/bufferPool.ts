@@ -7,9 +7,10 @@
  * then unmapped once collected). Measured on the bench machine: 200-230 us to
  * assemble a 280 KB body into a new buffer, 4.5 us into a reused one.
  *
- * Only what {@link take} handed out is ever taken back, once, and only when
- * nothing reads or writes it any more: a buffer given back too early would be
- * overwritten under its old user.
+ * Only what {@link take} handed out from the pool is ever taken back, and never
+ * twice into the free list; the caller gives a buffer back only when nothing
+ * reads or writes it any more: one given back too early would be overwritten
+ * under its old user (the pool cannot tell).
  */
 export class BufferPool {
   readonly #free: ArrayBuffer[] = [];
@@ -25,8 +26,13 @@ export class BufferPool {
     readonly maxFree: number,
   ) {}
 
-  /** A buffer of at least `min` bytes, contents undefined: {@link size} bytes when it comes from the pool. */
+  /**
+   * A buffer of at least `min` bytes, contents undefined. From the pool ({@link size} bytes) only
+   * when `min` is at least half of it: a small request gets just what it asks for (small buffers
+   * are cheap to make), so that a pooled buffer never holds more than twice what it is used for.
+   */
   take(min: number): Buffer {
+    if (min < this.size / 2) return Buffer.allocUnsafe(min);
     if (min > this.size) return Buffer.allocUnsafeSlow(min);
     const memory = this.#free.pop();
     if (memory) return Buffer.from(memory);

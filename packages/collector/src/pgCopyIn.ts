@@ -16,6 +16,7 @@ const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]); // 'c', length 4
 class CopyIn implements pg.Submittable {
   // The server's answer (undefined: none yet; null: committed) and whether the socket took the last byte.
   private answer: Error | null | undefined;
+  private submitted = false;
   private sent = false;
 
   constructor(
@@ -25,6 +26,7 @@ class CopyIn implements pg.Submittable {
   ) {}
 
   submit(connection: pg.Connection): void {
+    this.submitted = true;
     connection.query(this.sql);
     // One CopyData message per chunk: each holds whole rows, which the protocol does not even require.
     for (const chunk of copyData(this.chunks)) {
@@ -58,6 +60,9 @@ class CopyIn implements pg.Submittable {
   // pg hands over an error instead of ReadyForQuery, and readies the connection itself.
   handleError(error: Error): void {
     this.answer ??= error;
+    // pg also fails a query it never submitted (a client ended, or one that died while the query
+    // waited): nothing of it was written, so nothing to wait for.
+    if (!this.submitted) this.sent = true;
     this.finish();
   }
 }

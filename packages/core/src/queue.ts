@@ -38,23 +38,22 @@ export function createQueue(
     }));
 
   /**
-   * Enforce the bounds, write what `add()` queued in one IndexedDB transaction, then delete what the
-   * bounds dropped in one more (oldest first; an event added and dropped in the same drain is
-   * written, then deleted). Once per drain, not per event: one transaction per dropped event made
-   * every call on a full queue cost milliseconds. Resolves once written (or degraded).
+   * Enforce the bounds, delete what they dropped in one IndexedDB transaction, then write what
+   * `add()` queued and was not dropped in one more. Once per drain, not per event: one transaction
+   * per dropped event made every call on a full queue cost milliseconds. Resolves once written
+   * (or degraded).
    */
   const commit = (): Promise<unknown> => {
-    const dropped = enforceBounds(items, maxCount, maxBytes, bytes);
+    const dropped = new Set(enforceBounds(items, maxCount, maxBytes, bytes));
     dropped.forEach((i) => ((bytes -= i.size), unsaved.delete(i)));
-    const batch = pending;
-    if (batch.length) {
-      pending = [];
+    if (dropped.size) drop('overflow', ids([...dropped]));
+    const batch = pending.filter((i) => !dropped.has(i));
+    pending = [];
+    if (batch.length)
       run(async () => {
         await storage.setMany(batch.map((i) => [i.id, i.json]));
         batch.forEach((i) => unsaved.delete(i));
       });
-    }
-    if (dropped[0]) drop('overflow', ids(dropped));
     return chain;
   };
 

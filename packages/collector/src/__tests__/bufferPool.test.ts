@@ -4,7 +4,7 @@ import { BufferPool } from '../bufferPool';
 describe('BufferPool', () => {
   it('hands a buffer given back out again, views included', () => {
     const pool = new BufferPool(1024, 4);
-    const a = pool.take(100);
+    const a = pool.take(600);
     expect(a.length).toBe(1024);
     a[0] = 42;
     pool.give(a.subarray(10, 20));
@@ -17,7 +17,7 @@ describe('BufferPool', () => {
 
   it('never takes in a buffer twice, nor one it did not hand out', () => {
     const pool = new BufferPool(1024, 4);
-    const a = pool.take(1);
+    const a = pool.take(512);
     pool.give(a);
     pool.give(a);
     expect(pool.free).toBe(1);
@@ -26,17 +26,23 @@ describe('BufferPool', () => {
     pool.give(new Uint8Array(1024));
     expect(pool.free).toBe(1);
     // Two takes, two different buffers.
-    const [x, y] = [pool.take(1), pool.take(1)];
+    const [x, y] = [pool.take(512), pool.take(512)];
     expect(x.buffer).not.toBe(y.buffer);
   });
 
-  it('gives a larger request memory of its own, and keeps at most maxFree', () => {
+  it('gives requests under half its size, or over its size, memory of their own', () => {
     const pool = new BufferPool(1024, 2);
+    const small = pool.take(511);
     const big = pool.take(5000);
-    expect(big.length).toBe(5000);
+    expect([small.length, big.length]).toEqual([511, 5000]);
+    pool.give(small);
     pool.give(big);
     expect(pool.free).toBe(0);
-    const taken = [pool.take(1), pool.take(1), pool.take(1)];
+  });
+
+  it('keeps at most maxFree', () => {
+    const pool = new BufferPool(1024, 2);
+    const taken = [pool.take(1024), pool.take(1024), pool.take(1024)];
     for (const buffer of taken) pool.give(buffer);
     expect(pool.free).toBe(2);
   });

@@ -228,14 +228,15 @@ describe.each(BACKENDS)('ingest on %s', (name) => {
   });
 
   it('stores what concurrent batches sent, byte for byte, while their memory is reused', async () => {
-    // Bodies and COPY data live in pooled buffers: one given back too early would show here as
-    // another batch's bytes in a stored event.
+    // Bodies and COPY data of 256-512 KiB live in pooled buffers: one given back too early would
+    // show here as another batch's bytes in a stored event. About 8 KB an event, 320 KB a body.
     await newProject();
     const batches = Array.from({ length: 16 }, (_, b) =>
       Array.from({ length: 40 }, (_, i) =>
-        trackEvent({ event: `E ${b}.${i}`, properties: { b, i, text: `${'é€😀abc'.repeat((b * 7 + i) % 23)}|${b}.${i}` } }),
+        trackEvent({ event: `E ${b}.${i}`, properties: { b, i, text: `${'é€😀abc'.repeat(650 + ((b * 7 + i) % 23))}|${b}.${i}|${'x'.repeat(b * 50)}` } }),
       ),
     );
+    expect(Buffer.byteLength(JSON.stringify({ batch: batches[0] }))).toBeGreaterThan(256 * 1024);
     const answers = await Promise.all(batches.map((batch) => post(`${url}/v1/batch`, { batch }, { writeKey: project.writeKey })));
     expect(answers.map((a) => a.status)).toEqual(batches.map(() => 200));
     const stored = (await recent(url, project.readToken, 1000)).body.events as Array<{ messageId: string; event: string; properties: unknown }>;

@@ -37,8 +37,13 @@ describe('a full queue', () => {
   const countingStorage = () => {
     const mem = unstable_memoryStorage();
     const deletes: string[][] = [];
-    const storage: QueueStorage = { ...mem, delMany: (keys) => (deletes.push(keys), mem.delMany(keys)) };
-    return { storage, deletes, keys: async () => (await mem.entries()).map(([k]) => String(k)) };
+    const writes: number[] = [];
+    const storage: QueueStorage = {
+      ...mem,
+      delMany: (keys) => (deletes.push(keys), mem.delMany(keys)),
+      setMany: (entries) => (writes.push(entries.length), mem.setMany(entries)),
+    };
+    return { storage, deletes, writes, keys: async () => (await mem.entries()).map(([k]) => String(k)) };
   };
   const drains = async (analytics: { track(event: string): void; flush(): Promise<void> }, from: number, count: number, size: number) => {
     for (let d = 0; d < count; d++) {
@@ -63,12 +68,13 @@ describe('a full queue', () => {
     expect(collector.names()).toEqual(Array.from({ length: 50 }, (_, i) => 'E' + (60 + i)));
   });
 
-  it('a drain larger than the bound keeps its newest events, in memory and in storage', async () => {
-    const { storage, keys } = countingStorage();
+  it('a drain larger than the bound keeps its newest events, and never writes the others', async () => {
+    const { storage, keys, writes } = countingStorage();
     const { analytics, collector, dropped, online } = setup({ maxQueueEvents: 50, flushAt: 1000, storage });
     online.set(false);
     await drains(analytics, 0, 1, 120);
     expect(dropped).toEqual([{ reason: 'overflow', count: 70 }]);
+    expect(writes).toEqual([50]);
     expect(await keys()).toHaveLength(50);
     online.set(true);
     await analytics.flush();
