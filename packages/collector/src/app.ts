@@ -64,8 +64,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     connectionTimeout: deps.connectionTimeoutMs,
     // One log line per request (onResponse below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    // Raw bytes up to the batch limit; gzip bodies are checked again once inflated.
-    bodyLimit: deps.maxBatchBytes,
     // Fastify's own shutdown 503 skips CORS and our error body; the
     // preParsing hook below answers instead.
     return503OnClosing: false,
@@ -82,7 +80,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   // JSON arrives as text/plain (beacons), with no type, or gzipped: read bytes
-  // for every type and decode in the route, where limits and errors are ours.
+  // for every type (readBody holds them to maxBatchBytes, Fastify's bodyLimit
+  // applies only to its own readers) and decode in the route, where limits and
+  // errors are ours (gzip bodies are checked again once inflated).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (request: FastifyRequest, payload: IncomingMessage) =>
     readBody(payload, request.headers['content-length'], deps.maxBatchBytes, deps.buffers),
@@ -96,8 +96,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'invalid_body');
-    const message =
-      status === 413 ? `The body exceeds ${deps.maxBatchBytes} bytes.` : status >= 500 ? 'Internal error.' : error.message;
+    const message = status >= 500 ? 'Internal error.' : error.message;
     void reply.code(status).send(new HttpError(status, code, message).toBody());
   });
 

@@ -1,8 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { BufferPool } from './bufferPool';
-import { HttpError } from './errors';
-
-const tooLarge = (limit: number): HttpError => new HttpError(413, 'payload_too_large', `The body exceeds ${limit} bytes.`);
+import { HttpError, bodyTooLarge } from './errors';
 
 /**
  * Read a request body as Fastify's own `parseAs: 'buffer'` does, with the same refusals (a declared
@@ -14,7 +12,7 @@ const tooLarge = (limit: number): HttpError => new HttpError(413, 'payload_too_l
  */
 export function readBody(payload: Readable, contentLength: string | undefined, limit: number, pool: BufferPool): Promise<Buffer> {
   const declared = contentLength === undefined ? Number.NaN : Number(contentLength);
-  if (declared > limit) return Promise.reject(tooLarge(limit));
+  if (declared > limit) return Promise.reject(bodyTooLarge(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -33,7 +31,7 @@ export function readBody(payload: Readable, contentLength: string | undefined, l
     function onData(chunk: Buffer | string) {
       if (typeof chunk === 'string') chunk = Buffer.from(chunk);
       received += chunk.length;
-      if (received > limit) return stop(tooLarge(limit));
+      if (received > limit) return stop(bodyTooLarge(limit));
       chunks.push(chunk);
     }
 

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
-import { HttpError } from './errors';
+import { HttpError, bodyTooLarge } from './errors';
 import { scanBatch } from './leanBatch';
 
 const gunzipAsync = promisify(gunzip);
@@ -61,7 +61,7 @@ export async function decodeBody(
   else if (COMPRESSED.has(encoding)) bytes = await decompress(raw, encoding, maxBytes);
   else throw new HttpError(415, 'unsupported_encoding', `Content-Encoding "${encoding}" is not supported; send gzip, deflate or none.`);
   if (bytes.length > maxBytes) {
-    throw new HttpError(413, 'payload_too_large', `The body exceeds ${maxBytes} bytes.`);
+    throw bodyTooLarge(maxBytes);
   }
   if (batch) {
     // Checked as bytes: making the whole body one string is what the windows of scanBatch avoid.

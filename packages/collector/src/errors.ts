@@ -63,3 +63,6 @@ export class HttpError extends Error {
     return { error: { code: this.code, message: this.message, details: this.details } };
   }
 }
+
+/** The 413 of a body over `limit` bytes, as read (bodyReader) or as decoded (decodeBody). */
+export const bodyTooLarge = (limit: number): HttpError => new HttpError(413, 'payload_too_large', `The body exceeds ${limit} bytes.`);
